@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Sessions.AspNetCore;
+
+/// <summary>Registers Sessions in an ASP.NET Core application: <c>services.AddSessions(...)</c> and <c>app.UseSessions()</c>.</summary>
+public static class SessionsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a singleton <see cref="SessionManager"/> built from the <see cref="SessionConfig"/> options (bindable, e.g.
+    /// <c>services.Configure&lt;SessionConfig&gt;(configuration.GetSection("Sessions"))</c>), validated at start-up.
+    /// When the options name no database, an <see cref="ISessionDatabase"/> registered in the container is used, else the
+    /// memory database; when they keep the system clock, a <see cref="TimeProvider"/> registered in the container is used.
+    /// </summary>
+    public static IServiceCollection AddSessions(this IServiceCollection services, Action<SessionConfig>? configure = null)
+    {
+        if (services is null)
+            throw new ArgumentNullException(nameof(services));
+        var options = services.AddOptions<SessionConfig>();
+        if (configure is not null)
+            options.Configure(configure);
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionConfig>, SessionConfigValidation>());
+        services.TryAddSingleton(provider =>
+        {
+            var config = provider.GetRequiredService<IOptions<SessionConfig>>().Value;
+            var database = config.Database ?? provider.GetService<ISessionDatabase>();
+            var time = config.TimeProvider == TimeProvider.System ? provider.GetService<TimeProvider>() ?? TimeProvider.System : config.TimeProvider;
+            if (database != config.Database || time != config.TimeProvider)
+            {
+                config = config.Clone();
+                config.Database = database;
+                config.TimeProvider = time;
+            }
+            return new SessionManager(config);
+        });
+        return services;
+    }
+
+    /// <summary>Adds the middleware that commits each request's session after the pipeline.</summary>
+    public static IApplicationBuilder UseSessions(this IApplicationBuilder app)
+    {
+        if (app is null)
+            throw new ArgumentNullException(nameof(app));
+        return app.UseMiddleware<SessionsMiddleware>();
+    }
+
+    private sealed class SessionConfigValidation : IValidateOptions<SessionConfig>
+    {
+        public ValidateOptionsResult Validate(string? name, SessionConfig options)
+        {
+            try
+            {
+                options.Validate();
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException e)
+            {
+                return ValidateOptionsResult.Fail(e.Message);
+            }
+        }
+    }
+}

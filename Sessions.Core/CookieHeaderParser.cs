@@ -1,0 +1,75 @@
+namespace Sessions;
+
+/// <summary>
+/// Finds the values of one cookie in a raw <c>Cookie</c> request header. Every host adapter goes through this one parser,
+/// so odd headers (duplicates, quotes, commas, oversized input, non-ASCII) give the same outcome on every host.
+/// </summary>
+/// <remarks>
+/// Rules: pairs are separated by <c>;</c> or <c>,</c> (a valid cookie value contains neither, and some hosts join
+/// several headers with commas); whitespace around names and values is ignored; a value wrapped in double quotes is unwrapped;
+/// names compare case-sensitively; only the first <see cref="MaxHeaderLength"/> characters are read, and at most
+/// <see cref="MaxValues"/> values of the name are returned, so the work is linear in the header and bounded.
+/// </remarks>
+public static class CookieHeaderParser
+{
+    /// <summary>The number of header characters read; the rest is ignored.</summary>
+    public const int MaxHeaderLength = 8192;
+
+    /// <summary>The number of values of one name considered (a browser sends duplicates for cookies set on different paths).</summary>
+    public const int MaxValues = 4;
+
+    /// <summary>Enumerates the values of the cookie <paramref name="name"/> in header order.</summary>
+    public static Enumerator Find(string? header, string name) => new(header, name);
+
+    /// <summary>The values of one cookie name, in header order; allocation-free.</summary>
+    public ref struct Enumerator
+    {
+        private readonly ReadOnlySpan<char> _header;
+        private readonly string _name;
+        private int _position;
+        private int _found;
+
+        internal Enumerator(string? header, string name)
+        {
+            var text = (header ?? string.Empty).AsSpan();
+            _header = text.Length > MaxHeaderLength ? text.Slice(0, MaxHeaderLength) : text;
+            _name = name;
+            _position = 0;
+            _found = 0;
+            Current = default;
+        }
+
+        /// <summary>The current value (possibly empty).</summary>
+        public ReadOnlySpan<char> Current { get; private set; }
+
+        /// <summary>Returns this enumerator, so it works in <c>foreach</c>.</summary>
+        public readonly Enumerator GetEnumerator() => this;
+
+        /// <summary>Advances to the next value of the name.</summary>
+        public bool MoveNext()
+        {
+            while (_found < MaxValues && _position < _header.Length)
+            {
+                var rest = _header.Slice(_position);
+                var end = rest.IndexOfAny(';', ',');
+                var pair = end < 0 ? rest : rest.Slice(0, end);
+                _position += end < 0 ? rest.Length : end + 1;
+
+                var equals = pair.IndexOf('=');
+                if (equals < 0)
+                    continue;
+                if (!Trim(pair.Slice(0, equals)).SequenceEqual(_name.AsSpan()))
+                    continue;
+                var value = Trim(pair.Slice(equals + 1));
+                if (value.Length >= 2 && value[0] == '"' && value[value.Length - 1] == '"')
+                    value = value.Slice(1, value.Length - 2);
+                _found++;
+                Current = value;
+                return true;
+            }
+            return false;
+        }
+
+        private static ReadOnlySpan<char> Trim(ReadOnlySpan<char> text) => text.Trim(" \t".AsSpan());
+    }
+}

@@ -1,0 +1,33 @@
+namespace Sessions;
+
+/// <summary>
+/// What the core needs from one HTTP request and its response: the request's raw <c>Cookie</c> header,
+/// the host and scheme, a way to write one <c>Set-Cookie</c>, and a slot that keeps the request's session.
+/// Each host adapter maps its own request/response onto this interface; the core never sees a host type.
+/// </summary>
+/// <remarks>
+/// The core parses the raw header itself (see <see cref="CookieHeaderParser"/>) so every host applies identical rules
+/// to odd input (duplicates, quotes, commas, oversized headers). Deleting a cookie is a <see cref="WriteCookie"/>
+/// of <see cref="SessionCookie.IsDeletion"/> cookie (empty value, <c>Max-Age=0</c>, an expiry in the past).
+/// </remarks>
+public interface ICookieCarrier
+{
+    /// <summary>The request's <c>Cookie</c> header, several headers joined with <c>"; "</c>, or <see langword="null"/> when absent.</summary>
+    string? CookieHeader { get; }
+
+    /// <summary>The request's <c>Host</c> header (it may carry a port), or <see langword="null"/> when absent.</summary>
+    string? Host { get; }
+
+    /// <summary>Whether the request arrived over HTTPS, as the host determines it (including a trusted forwarded scheme).</summary>
+    bool IsHttps { get; }
+
+    /// <summary>
+    /// Appends one <c>Set-Cookie</c> header for <paramref name="cookie"/> to the response and marks the response
+    /// <c>Cache-Control: no-store</c>, so no shared cache stores a response that carries a session ID.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The response has already started and headers can no longer change.</exception>
+    void WriteCookie(in SessionCookie cookie);
+
+    /// <summary>The session started for this request, kept so that <c>Start</c> is idempotent within one request.</summary>
+    Session? Session { get; set; }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace Sessions;
+
+/// <summary>
+/// Reads JSON into plain values without any type information from the data: strings, <see cref="long"/> for integers,
+/// <see cref="double"/> for other numbers, booleans, <see langword="null"/>, and <see cref="JsonElement"/> for objects and arrays.
+/// Databases that serialise use it so typed getters answer the same as on the memory database.
+/// </summary>
+public static class JsonValues
+{
+    /// <summary>Reads one JSON value.</summary>
+    /// <exception cref="JsonException">The input is not valid JSON.</exception>
+    public static object? Read(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        using var document = JsonDocument.ParseValue(ref reader);
+        return FromElement(document.RootElement);
+    }
+
+    /// <summary>Turns a JSON element into a plain value (objects and arrays stay <see cref="JsonElement"/>, cloned so they outlive their document).</summary>
+    public static object? FromElement(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number => element.TryGetInt64(out var integer) ? integer : element.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => element.Clone(),
+    };
+}

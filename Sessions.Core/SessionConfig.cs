@@ -1,0 +1,144 @@
+namespace Sessions;
+
+/// <summary>
+/// The settings of a <see cref="SessionManager"/> (go-sessions' <c>Config</c>). The manager validates them once, when it is
+/// built, throws <see cref="ArgumentException"/> naming the bad field, and keeps its own frozen copy: changing this object
+/// afterwards has no effect.
+/// </summary>
+public sealed class SessionConfig
+{
+    /// <summary>The default cookie name; it does not reveal the framework.</summary>
+    public const string DefaultCookieName = "sid";
+
+    /// <summary>The cookie name (default <c>sid</c>). A <c>__Host-</c> name requires <see cref="CookieSecureMode.Always"/>, path <c>/</c> and no domain.</summary>
+    public string Cookie { get; set; } = DefaultCookieName;
+
+    /// <summary>When the cookie is <c>Secure</c> (default: when the request is HTTPS).</summary>
+    public CookieSecureMode CookieSecure { get; set; } = CookieSecureMode.SameAsRequest;
+
+    /// <summary>The cookie's <c>Path</c> (default <c>/</c>).</summary>
+    public string CookiePath { get; set; } = "/";
+
+    /// <summary>The cookie's <c>SameSite</c> (default <see cref="CookieSameSite.Lax"/>).</summary>
+    public CookieSameSite SameSite { get; set; } = CookieSameSite.Lax;
+
+    /// <summary>Whether the cookie is <c>HttpOnly</c> (default <see langword="true"/>).</summary>
+    public bool HttpOnly { get; set; } = true;
+
+    /// <summary>
+    /// When <see langword="true"/> (the default) the cookie is host-only (no <c>Domain</c>). When <see langword="false"/>,
+    /// <see cref="CookieDomain"/> if set, otherwise the registrable domain of the request's host from <see cref="PublicSuffixes"/>
+    /// (never a public suffix, never for IP addresses or <c>localhost</c>).
+    /// </summary>
+    public bool DisableSubdomainPersistence { get; set; } = true;
+
+    /// <summary>An explicit cookie <c>Domain</c>, used when <see cref="DisableSubdomainPersistence"/> is <see langword="false"/>.</summary>
+    public string? CookieDomain { get; set; }
+
+    /// <summary>
+    /// The public suffix list used to find registrable domains. When <see langword="null"/> and needed, the system's list is
+    /// loaded (<see cref="PublicSuffixList.LoadSystemDefault"/>); if there is none, validation asks for <see cref="CookieDomain"/>.
+    /// </summary>
+    public PublicSuffixList? PublicSuffixes { get; set; }
+
+    /// <summary>With it, a <c>Start</c> after <c>Destroy</c> in the same request issues a new session (default <see langword="false"/>: that session stays destroyed).</summary>
+    public bool AllowReclaim { get; set; }
+
+    /// <summary>Transforms the ID into the cookie value and back (none by default).</summary>
+    public ISessionIdEncoder? Encoder { get; set; }
+
+    /// <summary>
+    /// The absolute lifetime, from creation, moved by <c>ShiftExpiration</c> (default 2 hours). Positive: the cookie's
+    /// <c>Max-Age</c>/<c>Expires</c> match it exactly. Negative: a browser-session cookie and no absolute deadline.
+    /// Zero: no absolute deadline and a persistent cookie of <see cref="PersistentCookieLifetime"/>. The server side is always bounded by <see cref="IdleTimeout"/>.
+    /// </summary>
+    public TimeSpan Expires { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>The sliding idle timeout (default 30 minutes); must be positive so every session ends.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A custom ID generator. Its IDs are checked on every call (base64url, 22 to 128 characters).</summary>
+    public Func<string>? SessionIdGenerator { get; set; }
+
+    /// <summary>The most keys one session holds (default 256).</summary>
+    public int MaxKeys { get; set; } = 256;
+
+    /// <summary>The longest key, in characters (default 256).</summary>
+    public int MaxKeyLength { get; set; } = 256;
+
+    /// <summary>The largest serialised session, in bytes, for databases that serialise (default 64 KB).</summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>The largest <c>Set-Cookie</c> header, in bytes (default 4096, what browsers keep).</summary>
+    public int MaxCookieBytes { get; set; } = 4096;
+
+    /// <summary>The clock; tests pass a fake one.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The database; <see langword="null"/> means a new <see cref="MemorySessionDatabase"/>.</summary>
+    public ISessionDatabase? Database { get; set; }
+
+    /// <summary>The cookie lifetime used when <see cref="Expires"/> is zero: 400 days, the longest browsers keep.</summary>
+    public static readonly TimeSpan PersistentCookieLifetime = TimeSpan.FromDays(400);
+
+    /// <summary>A shallow copy of every setting.</summary>
+    public SessionConfig Clone() => (SessionConfig)MemberwiseClone();
+
+    /// <summary>A validated copy; the manager keeps it.</summary>
+    internal SessionConfig Validated()
+    {
+        var copy = Clone();
+        copy.Validate();
+        return copy;
+    }
+
+    /// <summary>Checks every field; loads the system's public suffix list into <see cref="PublicSuffixes"/> when it is needed and unset.</summary>
+    /// <exception cref="ArgumentException">A field is invalid; the message starts with <c>SessionConfig.</c> and the field's name.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(Cookie) || !CookieText.IsToken(Cookie))
+            throw Invalid(nameof(Cookie), $"'{Cookie}' is not a valid cookie name: it must be non-empty and hold no whitespace, control characters or separators such as ; = , \" ( ) [ ].");
+        if (string.IsNullOrEmpty(CookiePath) || CookiePath[0] != '/' || !CookieText.IsAttributeValue(CookiePath))
+            throw Invalid(nameof(CookiePath), $"'{CookiePath}' is not a valid cookie path: it must start with '/' and hold no ';' or control characters.");
+        if (CookieDomain is not null && (CookieDomain.Length == 0 || !CookieText.IsDomain(CookieDomain)))
+            throw Invalid(nameof(CookieDomain), $"'{CookieDomain}' is not a valid cookie domain.");
+        if (!Enum.IsDefined(typeof(CookieSameSite), SameSite))
+            throw Invalid(nameof(SameSite), $"{SameSite} is not a SameSite mode.");
+        if (!Enum.IsDefined(typeof(CookieSecureMode), CookieSecure))
+            throw Invalid(nameof(CookieSecure), $"{CookieSecure} is not a secure mode.");
+        var secureAlways = CookieSecure == CookieSecureMode.Always;
+        if (Cookie.StartsWith("__Host-", StringComparison.Ordinal))
+        {
+            if (!secureAlways)
+                throw Invalid(nameof(CookieSecure), $"The cookie name '{Cookie}' has the __Host- prefix, which requires CookieSecure = Always.");
+            if (CookiePath != "/")
+                throw Invalid(nameof(CookiePath), $"The cookie name '{Cookie}' has the __Host- prefix, which requires CookiePath '/', not '{CookiePath}'.");
+            if (!DisableSubdomainPersistence)
+                throw Invalid(nameof(DisableSubdomainPersistence), $"The cookie name '{Cookie}' has the __Host- prefix, which forbids a Domain: DisableSubdomainPersistence must stay true.");
+        }
+        if (Cookie.StartsWith("__Secure-", StringComparison.Ordinal) && !secureAlways)
+            throw Invalid(nameof(CookieSecure), $"The cookie name '{Cookie}' has the __Secure- prefix, which requires CookieSecure = Always.");
+        if (SameSite == CookieSameSite.None && !secureAlways)
+            throw Invalid(nameof(SameSite), "SameSite = None requires CookieSecure = Always: browsers reject SameSite=None cookies without Secure.");
+        if (IdleTimeout <= TimeSpan.Zero)
+            throw Invalid(nameof(IdleTimeout), $"{IdleTimeout} is not a valid idle timeout: it must be positive so every session ends.");
+        if (MaxKeys <= 0)
+            throw Invalid(nameof(MaxKeys), $"{MaxKeys} must be positive.");
+        if (MaxKeyLength <= 0)
+            throw Invalid(nameof(MaxKeyLength), $"{MaxKeyLength} must be positive.");
+        if (MaxPayloadBytes <= 0)
+            throw Invalid(nameof(MaxPayloadBytes), $"{MaxPayloadBytes} must be positive.");
+        if (MaxCookieBytes < 128)
+            throw Invalid(nameof(MaxCookieBytes), $"{MaxCookieBytes} is too small for a session cookie (at least 128).");
+        if (TimeProvider is null)
+            throw Invalid(nameof(TimeProvider), "A TimeProvider is required.");
+        if (!DisableSubdomainPersistence && CookieDomain is null)
+        {
+            PublicSuffixes ??= PublicSuffixList.LoadSystemDefault();
+            if (PublicSuffixes is null)
+                throw Invalid(nameof(CookieDomain), "DisableSubdomainPersistence is false but no public suffix list was found (install the 'publicsuffix' package or set PublicSuffixes): set CookieDomain explicitly rather than let the library guess the registrable domain.");
+        }
+    }
+
+    private static ArgumentException Invalid(string field, string message) => new($"SessionConfig.{field}: {message}", field);
+}

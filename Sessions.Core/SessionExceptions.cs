@@ -1,0 +1,50 @@
+namespace Sessions;
+
+/// <summary>A typed getter found no value for the key. The message names the key, never the session ID.</summary>
+public sealed class SessionKeyNotFoundException : KeyNotFoundException
+{
+    /// <summary>Creates the exception for <paramref name="key"/>.</summary>
+    public SessionKeyNotFoundException(string key)
+        : base($"The session has no value for key '{key}'.") => Key = key;
+
+    /// <summary>The missing key.</summary>
+    public string Key { get; }
+}
+
+/// <summary>A typed getter found a value it cannot convert to the requested type. The message names the key and both types.</summary>
+public sealed class SessionValueConversionException : InvalidCastException
+{
+    /// <summary>Creates the exception.</summary>
+    public SessionValueConversionException(string key, object? value, Type targetType)
+        : base($"The session value for key '{key}' is {(value is null ? "null" : "a " + value.GetType())} and cannot be read as {targetType}.")
+    {
+        Key = key;
+        TargetType = targetType;
+    }
+
+    /// <summary>The key read.</summary>
+    public string Key { get; }
+
+    /// <summary>The type asked for.</summary>
+    public Type TargetType { get; }
+}
+
+/// <summary>A write would exceed a configured limit (keys, key length, payload, cookie size or session count); the previous state is unchanged.</summary>
+public sealed class SessionLimitExceededException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    public SessionLimitExceededException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>The session database failed or did not answer in time. The operation did not happen, or may not have.</summary>
+public class SessionDatabaseException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public SessionDatabaseException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

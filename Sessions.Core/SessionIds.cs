@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+
+namespace Sessions;
+
+/// <summary>Session ID generation and the format gate every presented ID passes before any database call.</summary>
+public static class SessionIds
+{
+    /// <summary>The shortest ID accepted (22 base64url characters carry 132 bits).</summary>
+    public const int MinLength = 22;
+
+    /// <summary>The longest ID accepted.</summary>
+    public const int MaxLength = 128;
+
+    /// <summary>The length of a default ID: 32 random bytes in base64url without padding.</summary>
+    public const int DefaultLength = 43;
+
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+#if !NET6_0_OR_GREATER
+    private static readonly RandomNumberGenerator Random = RandomNumberGenerator.Create();
+#endif
+
+    /// <summary>A new ID: 256 bits from the operating system's CSPRNG, as 43 base64url characters.</summary>
+    public static string NewId()
+    {
+#if NET6_0_OR_GREATER
+        Span<byte> bytes = stackalloc byte[32];
+        RandomNumberGenerator.Fill(bytes);
+        Span<char> chars = stackalloc char[DefaultLength];
+        Encode(bytes, chars);
+        return new string(chars);
+#else
+        var bytes = new byte[32];
+        Random.GetBytes(bytes);
+        var chars = new char[DefaultLength];
+        Encode(bytes, chars);
+        return new string(chars);
+#endif
+    }
+
+    /// <summary>Whether <paramref name="id"/> has the shape of an ID: base64url characters only, between <see cref="MinLength"/> and <see cref="MaxLength"/> long.</summary>
+    public static bool IsWellFormed(ReadOnlySpan<char> id)
+    {
+        if (id.Length < MinLength || id.Length > MaxLength)
+            return false;
+        foreach (var c in id)
+        {
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+                return false;
+        }
+        return true;
+    }
+
+    // 32 bytes -> 43 chars: ten full 3-byte groups, then 2 bytes into 3 chars.
+    private static void Encode(ReadOnlySpan<byte> source, Span<char> chars)
+    {
+        int i = 0, o = 0;
+        for (; i + 3 <= source.Length; i += 3)
+        {
+            var group = (source[i] << 16) | (source[i + 1] << 8) | source[i + 2];
+            chars[o++] = Alphabet[(group >> 18) & 63];
+            chars[o++] = Alphabet[(group >> 12) & 63];
+            chars[o++] = Alphabet[(group >> 6) & 63];
+            chars[o++] = Alphabet[group & 63];
+        }
+        var last = (source[i] << 16) | (source[i + 1] << 8);
+        chars[o++] = Alphabet[(last >> 18) & 63];
+        chars[o++] = Alphabet[(last >> 12) & 63];
+        chars[o] = Alphabet[(last >> 6) & 63];
+    }
+}

@@ -1,0 +1,390 @@
+namespace Sessions;
+
+/// <summary>
+/// The session manager (go-sessions' <c>Sessions</c>): starts the request's session from its cookie, moves deadlines,
+/// renews IDs and destroys sessions. Build one per application from a <see cref="SessionConfig"/>; it is thread-safe.
+/// </summary>
+/// <remarks>
+/// Every operation has an asynchronous form. The synchronous forms are for databases that complete synchronously
+/// (the memory database); with any other they throw rather than block a thread on I/O.
+/// </remarks>
+public sealed class SessionManager : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly MemorySessionDatabase? _ownDatabase;
+    private ISessionDatabase _database = null!;
+
+    /// <summary>Builds a manager; the configuration is validated and copied.</summary>
+    /// <exception cref="ArgumentException">A configuration field is invalid; the message names it.</exception>
+    public SessionManager(SessionConfig? config = null)
+    {
+        Config = (config ?? new SessionConfig()).Validated();
+        _time = Config.TimeProvider;
+        if (Config.Database is null)
+            _ownDatabase = new MemorySessionDatabase(_time);
+        UseDatabase(Config.Database ?? _ownDatabase!);
+    }
+
+    /// <summary>Raised when a new session is first stored.</summary>
+    public event EventHandler<SessionEventArgs>? Created;
+
+    /// <summary>Raised when a session ends: destroyed, destroyed by ID, all destroyed, or expired. Handlers run outside locks.</summary>
+    public event EventHandler<SessionEventArgs>? Destroyed;
+
+    /// <summary>Raised when <see cref="RenewIdAsync"/> moved a session to a new ID.</summary>
+    public event EventHandler<SessionEventArgs>? Renewed;
+
+    /// <summary>The database in use.</summary>
+    public ISessionDatabase Database => Volatile.Read(ref _database);
+
+    internal SessionConfig Config { get; }
+
+    /// <summary>Swaps the database. Call it before serving traffic: sessions stored in the previous database are not moved.</summary>
+    public void UseDatabase(ISessionDatabase database)
+    {
+        if (database is null)
+            throw new ArgumentNullException(nameof(database));
+        var previous = Interlocked.Exchange(ref _database, database);
+        if (previous is ISessionExpirationSource oldSource)
+            oldSource.SessionExpired -= OnExpired;
+        if (database is ISessionExpirationSource source)
+            source.SessionExpired += OnExpired;
+    }
+
+    // ----- Start --------------------------------------------------------------------------------------------------
+
+    /// <summary>Returns the request's session (see <see cref="StartAsync"/>); for databases that complete synchronously.</summary>
+    /// <exception cref="InvalidOperationException">The database is asynchronous: use <see cref="StartAsync"/>.</exception>
+    public Session Start(ICookieCarrier carrier) => RunSync(StartAsync(carrier, CancellationToken.None), nameof(StartAsync));
+
+    /// <summary>
+    /// Returns the request's session. A cookie is adopted only when it names a live session of this database; an unknown,
+    /// expired, destroyed, malformed or undecodable value gives a new session, which exists only once written.
+    /// A second call in the same request returns the same object.
+    /// </summary>
+    public async ValueTask<Session> StartAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
+    {
+        if (carrier is null)
+            throw new ArgumentNullException(nameof(carrier));
+        var current = carrier.Session;
+        if (current is not null && !(current.IsDestroyed && Config.AllowReclaim))
+            return current;
+        // After Destroy with AllowReclaim the request's old cookie is ignored: the new session replaces it.
+        var session = current is null ? await LoadFromCookieAsync(carrier, cancellationToken).ConfigureAwait(false) : null;
+        if (session is null)
+        {
+            var now = _time.GetUtcNow();
+            var record = new SessionRecord(Config.Expires > TimeSpan.Zero ? now + Config.Expires : null, now + Config.IdleTimeout);
+            session = new Session(this, carrier, record, null, Session.SessionState.New);
+        }
+        carrier.Session = session;
+        return session;
+    }
+
+    private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, CancellationToken cancellationToken)
+    {
+        var candidates = ReadCandidateIds(carrier.CookieHeader);
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var id = candidates[i];
+            var record = await Database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
+            if (record is null)
+                continue;
+            var now = _time.GetUtcNow();
+            if (record.IsExpired(now))
+            {
+                if (await Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
+                    Raise(SessionEventReason.Expired, id);
+                continue;
+            }
+            var session = new Session(this, carrier, record, id, Session.SessionState.Loaded);
+            // The memory database refreshes the idle deadline on every use (a field write); others only when a tenth
+            // of the idle window has passed, so a read-only request does not write.
+            session.Touch(now + Config.IdleTimeout, Database.SharesRecords ? TimeSpan.Zero : TimeSpan.FromTicks(Config.IdleTimeout.Ticks / 10));
+            return session;
+        }
+        return null;
+    }
+
+    /// <summary>The well-formed IDs the request's cookies carry for our name, decoded; at most <see cref="CookieHeaderParser.MaxValues"/>.</summary>
+    private CandidateIds ReadCandidateIds(string? header)
+    {
+        var ids = new CandidateIds();
+        foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
+        {
+            if (value.Length == 0 || value.Length > Config.MaxCookieBytes)
+                continue;
+            if (Config.Encoder is { } encoder)
+            {
+                if (encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) && decoded is not null && SessionIds.IsWellFormed(decoded.AsSpan()))
+                    ids.Add(decoded);
+            }
+            else if (SessionIds.IsWellFormed(value))
+            {
+                ids.Add(value.ToString());
+            }
+        }
+        return ids;
+    }
+
+    private struct CandidateIds
+    {
+        private string? _first;
+        private List<string>? _more;
+
+        public int Count { get; private set; }
+
+        public readonly string this[int index] => index == 0 ? _first! : _more![index - 1];
+
+        public void Add(string id)
+        {
+            if (Count == 0)
+                _first = id;
+            else
+                (_more ??= []).Add(id);
+            Count++;
+        }
+    }
+
+    // ----- expiration ---------------------------------------------------------------------------------------------
+
+    /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/> (see <see cref="UpdateExpirationAsync"/>).</summary>
+    public bool ShiftExpiration(ICookieCarrier carrier) => RunSync(ShiftExpirationAsync(carrier, CancellationToken.None), nameof(ShiftExpirationAsync));
+
+    /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/> (see <see cref="UpdateExpirationAsync"/>).</summary>
+    public ValueTask<bool> ShiftExpirationAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default) =>
+        UpdateExpirationAsync(carrier, Config.Expires, cancellationToken);
+
+    /// <summary>Sets the request's session deadline (see <see cref="UpdateExpirationAsync"/>).</summary>
+    public bool UpdateExpiration(ICookieCarrier carrier, TimeSpan expires) =>
+        RunSync(UpdateExpirationAsync(carrier, expires, CancellationToken.None), nameof(UpdateExpirationAsync));
+
+    /// <summary>
+    /// Sets the request's session absolute deadline to now + <paramref name="expires"/> in memory, database and cookie
+    /// together, and restarts its idle window. Zero: no absolute deadline and a persistent cookie; negative: no absolute
+    /// deadline and a browser-session cookie. Returns <see langword="false"/>, writing no cookie, when the request has no stored session.
+    /// </summary>
+    public async ValueTask<bool> UpdateExpirationAsync(ICookieCarrier carrier, TimeSpan expires, CancellationToken cancellationToken = default)
+    {
+        var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
+        if (!session.Exists)
+            return false;
+        var now = _time.GetUtcNow();
+        DateTimeOffset? absolute = expires > TimeSpan.Zero ? now + expires : null;
+        var idle = now + Config.IdleTimeout;
+        session.SetDeadlines(absolute, idle);
+        if (!session.IsPendingCreate && !await Database.UpdateExpirationAsync(session.Id, absolute, idle, cancellationToken).ConfigureAwait(false))
+        {
+            session.MarkDestroyed();
+            return false;
+        }
+        WriteCookie(carrier, session.Id, absolute, persistent: expires == TimeSpan.Zero);
+        return true;
+    }
+
+    // ----- destroy ------------------------------------------------------------------------------------------------
+
+    /// <summary>Destroys the request's session (see <see cref="DestroyAsync"/>).</summary>
+    public bool Destroy(ICookieCarrier carrier) => RunSync(DestroyAsync(carrier, CancellationToken.None), nameof(DestroyAsync));
+
+    /// <summary>
+    /// Destroys the request's session for good: deletes it from the database, expires the cookie (same name, path, domain
+    /// and attributes, <c>Max-Age=0</c>) and raises <see cref="Destroyed"/>. Returns whether a stored session was destroyed.
+    /// </summary>
+    public async ValueTask<bool> DestroyAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
+    {
+        if (carrier.Session is { IsDestroyed: true })
+            return false;
+        var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
+        var hadCookie = HasCookie(carrier.CookieHeader);
+        var established = session.Exists;
+        var pending = session.IsPendingCreate;
+        var id = established ? session.Id : null;
+        session.MarkDestroyed();
+        var existed = id is not null && !pending && await Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
+        if (hadCookie || established)
+            carrier.WriteCookie(DeletionCookie(carrier));
+        if (existed)
+            Raise(SessionEventReason.Destroyed, id);
+        return existed;
+    }
+
+    /// <summary>Destroys a session by ID (see <see cref="DestroyByIdAsync"/>).</summary>
+    public bool DestroyById(string id) => RunSync(DestroyByIdAsync(id, CancellationToken.None), nameof(DestroyByIdAsync));
+
+    /// <summary>
+    /// Destroys a session by its ID in the database, so it works across processes sharing it; no cookie is touched
+    /// (the client's next request gets a new session). Returns whether it existed.
+    /// </summary>
+    public async ValueTask<bool> DestroyByIdAsync(string id, CancellationToken cancellationToken = default)
+    {
+        if (id is null)
+            throw new ArgumentNullException(nameof(id));
+        if (!SessionIds.IsWellFormed(id.AsSpan()) || !await Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
+            return false;
+        Raise(SessionEventReason.Destroyed, id);
+        return true;
+    }
+
+    /// <summary>Destroys every session in the database (see <see cref="DestroyAllAsync"/>).</summary>
+    public void DestroyAll() => RunSync(DestroyAllAsync(CancellationToken.None), nameof(DestroyAllAsync));
+
+    /// <summary>
+    /// Destroys every session in the database, including those other processes created, then raises <see cref="Destroyed"/>
+    /// once with <see cref="SessionEventReason.DestroyedAll"/> (a database that hashes IDs cannot name them).
+    /// </summary>
+    public async ValueTask DestroyAllAsync(CancellationToken cancellationToken = default)
+    {
+        await Database.DestroyAllAsync(cancellationToken).ConfigureAwait(false);
+        Raise(SessionEventReason.DestroyedAll, null);
+    }
+
+    // ----- renew --------------------------------------------------------------------------------------------------
+
+    /// <summary>Moves the request's session to a new ID (see <see cref="RenewIdAsync"/>).</summary>
+    public bool RenewId(ICookieCarrier carrier) => RunSync(RenewIdAsync(carrier, CancellationToken.None), nameof(RenewIdAsync));
+
+    /// <summary>
+    /// Moves the request's session to a new ID with the same data, deletes the old ID and writes the new cookie: the
+    /// defence against session fixation, to call at login and logout (OWASP Session Management Cheat Sheet, "Renew the
+    /// Session ID After Any Privilege Level Change"). A request still holding the old ID afterwards sees no session.
+    /// Returns <see langword="false"/> when the session was destroyed meanwhile; nothing is renewed then.
+    /// </summary>
+    public async ValueTask<bool> RenewIdAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
+    {
+        var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
+        if (session.IsDestroyed)
+            return false;
+        var newId = NewId();
+        if (!session.Exists)
+        {
+            session.MoveTo(newId, session.Record); // nothing stored and no cookie yet: a fresh ID is all it takes
+            return true;
+        }
+        var oldId = session.Id;
+        var pending = session.IsPendingCreate;
+        var copy = session.CopyRecord();
+        if (!await Database.CommitAsync(newId, copy, SessionChanges.CreateFrom(copy), cancellationToken).ConfigureAwait(false))
+            throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
+        if (!pending && !await Database.DestroyAsync(oldId, cancellationToken).ConfigureAwait(false))
+        {
+            // Destroyed meanwhile (another request logged out): do not let the copy outlive it.
+            await Database.DestroyAsync(newId, cancellationToken).ConfigureAwait(false);
+            session.MarkDestroyed();
+            carrier.WriteCookie(DeletionCookie(carrier));
+            return false;
+        }
+        session.MoveTo(newId, copy);
+        WriteCookie(carrier, newId, copy.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+        Raise(SessionEventReason.Renewed, newId, oldId);
+        return true;
+    }
+
+    // ----- cookies ------------------------------------------------------------------------------------------------
+
+    /// <summary>Called by a session on its first write: writes the cookie, then (memory database) stores the record.</summary>
+    internal void Establish(ICookieCarrier carrier, string id, SessionRecord record)
+    {
+        WriteCookie(carrier, id, record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+        var database = Database;
+        if (!database.SharesRecords)
+            return;
+        var stored = RunSync(database.CommitAsync(id, record, new SessionChanges(record.AbsoluteDeadline, record.IdleDeadline) { IsNew = true }, CancellationToken.None), nameof(Session.CommitAsync));
+        if (!stored)
+            throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
+    }
+
+    private void WriteCookie(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent)
+    {
+        var now = _time.GetUtcNow();
+        DateTimeOffset? expires = absoluteDeadline;
+        if (expires is null && persistent)
+            expires = now + SessionConfig.PersistentCookieLifetime;
+        long? maxAge = expires is { } at ? Math.Max(1, (long)Math.Ceiling((at - now).TotalSeconds)) : null;
+        var value = Config.Encoder?.Encode(Config.Cookie, id) ?? id;
+        var cookie = new SessionCookie(Config.Cookie, value, Config.CookiePath, ResolveDomain(carrier.Host), expires, maxAge,
+            IsSecure(carrier), Config.HttpOnly, Config.SameSite);
+        var length = SetCookieHeader.Format(cookie).Length;
+        if (length > Config.MaxCookieBytes)
+            throw new SessionLimitExceededException($"The session cookie would be {length} bytes, more than SessionConfig.MaxCookieBytes ({Config.MaxCookieBytes}); check the encoder's output.");
+        carrier.WriteCookie(cookie);
+    }
+
+    private SessionCookie DeletionCookie(ICookieCarrier carrier) =>
+        new(Config.Cookie, string.Empty, Config.CookiePath, ResolveDomain(carrier.Host), DateTimeOffset.FromUnixTimeSeconds(0), 0,
+            IsSecure(carrier), Config.HttpOnly, Config.SameSite);
+
+    private bool IsSecure(ICookieCarrier carrier) => Config.CookieSecure == CookieSecureMode.Always || carrier.IsHttps;
+
+    private bool HasCookie(string? header)
+    {
+        foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
+        {
+            if (value.Length > 0)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The cookie's Domain for a request host: none unless subdomain persistence is on; then the explicit domain, or the registrable domain.</summary>
+    internal string? ResolveDomain(string? host)
+    {
+        if (Config.DisableSubdomainPersistence)
+            return null;
+        if (Config.CookieDomain is not null)
+            return Config.CookieDomain;
+        var name = HostName(host);
+        return name is null ? null : Config.PublicSuffixes!.GetRegistrableDomain(name);
+    }
+
+    /// <summary>The host without port; <see langword="null"/> for IPv6 literals and anything that is not a plain DNS name.</summary>
+    private static string? HostName(string? host)
+    {
+        if (string.IsNullOrEmpty(host) || host![0] == '[')
+            return null;
+        var colon = host.IndexOf(':');
+        var name = colon < 0 ? host : host.Substring(0, colon);
+        return name.Length > 0 && name.Length <= 253 && CookieText.IsDomain(name.TrimEnd('.')) ? name : null;
+    }
+
+    // ----- plumbing -----------------------------------------------------------------------------------------------
+
+    internal string NewId()
+    {
+        if (Config.SessionIdGenerator is not { } generator)
+            return SessionIds.NewId();
+        var id = generator();
+        if (id is null || !SessionIds.IsWellFormed(id.AsSpan()))
+            throw new InvalidOperationException($"SessionConfig.SessionIdGenerator returned an ID that is not {SessionIds.MinLength} to {SessionIds.MaxLength} base64url characters.");
+        return id;
+    }
+
+    internal void Raise(SessionEventReason reason, string? id, string? previousId = null)
+    {
+        var handler = reason switch
+        {
+            SessionEventReason.Created => Created,
+            SessionEventReason.Renewed => Renewed,
+            _ => Destroyed,
+        };
+        handler?.Invoke(this, new SessionEventArgs(id, reason, previousId));
+    }
+
+    private void OnExpired(string id) => Raise(SessionEventReason.Expired, id);
+
+    private static T RunSync<T>(ValueTask<T> operation, string asyncName) =>
+        operation.IsCompleted ? operation.GetAwaiter().GetResult() : throw NotSynchronous(asyncName);
+
+    private static void RunSync(ValueTask operation, string asyncName)
+    {
+        if (!operation.IsCompleted)
+            throw NotSynchronous(asyncName);
+        operation.GetAwaiter().GetResult();
+    }
+
+    private static InvalidOperationException NotSynchronous(string asyncName) =>
+        new($"The session database completes asynchronously: call {asyncName} instead of blocking a thread on its I/O.");
+
+    /// <summary>Stops the memory database's sweeper when the manager created that database itself.</summary>
+    public void Dispose() => _ownDatabase?.Dispose();
+}

@@ -1,0 +1,187 @@
+using Sessions.AspNetCore;
+
+namespace Sessions.Samples.AspNetCore;
+
+/// <summary>The sample application: the route contract of SPEC §7 on ASP.NET Core, built so tests can start it on any port.</summary>
+public static class SampleApp
+{
+    /// <summary>The stores this build of the sample knows.</summary>
+    public static readonly string[] Stores = ["memory"];
+
+    /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store</c>).</summary>
+    /// <exception cref="ArgumentException">An argument names an unknown store.</exception>
+    public static WebApplication Build(string[] args)
+    {
+        var store = ReadOption(args, "--store") ?? "memory";
+        if (Array.IndexOf(Stores, store) < 0)
+            throw new ArgumentException($"Unknown --store '{store}': this sample supports {string.Join(", ", Stores)}.");
+
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSessions(config => config.Cookie = "sid");
+        var app = builder.Build();
+        app.UseSessions();
+        Map(app);
+        return app;
+    }
+
+    private static void Map(WebApplication app)
+    {
+        var sessions = app.Services.GetRequiredService<SessionManager>();
+
+        app.MapGet("/", () => Routes.List);
+
+        app.MapGet("/set", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            session.Set("name", "iris");
+            await context.Response.WriteAsync("All ok session setted to: " + session.GetString("name"));
+        });
+
+        app.MapGet("/get", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            await context.Response.WriteAsync("The name on the /set was: " + session.GetString("name", ""));
+        });
+
+        app.MapGet("/delete", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            await context.Response.WriteAsync("deleted: " + (session.Delete("name") ? "true" : "false"));
+        });
+
+        app.MapGet("/clear", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            session.Clear();
+            await context.Response.WriteAsync("cleared");
+        });
+
+        app.MapGet("/update", async context =>
+            await context.Response.WriteAsync("updated: " + (await sessions.ShiftExpirationAsync(context) ? "true" : "false")));
+
+        app.MapGet("/destroy", async context =>
+            await context.Response.WriteAsync("destroyed: " + (await sessions.DestroyAsync(context) ? "true" : "false")));
+
+        app.MapGet("/set_immutable", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            session.SetImmutable("businessEdit", BusinessModel.Defaults());
+            // Changing what Get returned does not change the session: the value is immutable.
+            session.Get<List<BusinessModel>>("businessEdit")[0].Name = "Gabriel";
+            await context.Response.WriteAsync("[]businessModel[0].Name set to: " + session.Get<List<BusinessModel>>("businessEdit")[0].Name);
+        });
+
+        app.MapGet("/get_immutable", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            if (!session.TryGet<List<BusinessModel>>("businessEdit", out var models))
+            {
+                context.Response.ContentType = "text/html; charset=utf-8";
+                await context.Response.WriteAsync("please navigate to the <a href='/set_immutable'>/set_immutable</a> first");
+                return;
+            }
+            models[0].Name = "Kataras";
+            await context.Response.WriteAsync("[]businessModel[0].Name remains: " + session.Get<List<BusinessModel>>("businessEdit")[0].Name);
+        });
+
+        app.MapGet("/flash/set", async context =>
+        {
+            if (await RequireKeyAsync(context) is not { } key)
+                return;
+            var value = context.Request.Query["value"].ToString();
+            var session = await sessions.StartAsync(context);
+            session.SetFlash(key, value);
+            await context.Response.WriteAsync($"flash set: {key}={value}");
+        });
+
+        app.MapGet("/flash/get", async context => await Flash(context, consume: true));
+        app.MapGet("/flash/peek", async context => await Flash(context, consume: false));
+
+        app.MapGet("/counter", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            await context.Response.WriteAsync(session.Increment("counter").ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+
+        app.MapGet("/renew", async context =>
+            await context.Response.WriteAsync("renewed: " + (await sessions.RenewIdAsync(context) ? "true" : "false")));
+
+        app.MapGet("/all", async context =>
+        {
+            var session = await sessions.StartAsync(context);
+            await context.Response.WriteAsJsonAsync(session.GetAll());
+        });
+
+        async Task Flash(HttpContext context, bool consume)
+        {
+            if (await RequireKeyAsync(context) is not { } key)
+                return;
+            var session = await sessions.StartAsync(context);
+            var value = consume ? session.GetFlash(key) : session.PeekFlash(key);
+            if (value is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                await context.Response.WriteAsync("no flash: " + key);
+                return;
+            }
+            await context.Response.WriteAsync(value.ToString() ?? "");
+        }
+    }
+
+    private static async Task<string?> RequireKeyAsync(HttpContext context)
+    {
+        var key = context.Request.Query["key"].ToString();
+        if (key.Length > 0)
+            return key;
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        await context.Response.WriteAsync("missing query parameter 'key'");
+        return null;
+    }
+
+    private static string? ReadOption(string[] args, string name)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == name && i + 1 < args.Length)
+                return args[i + 1];
+            if (args[i].StartsWith(name + "=", StringComparison.Ordinal))
+                return args[i].Substring(name.Length + 1);
+        }
+        return null;
+    }
+}
+
+/// <summary>The go-sessions example's business model, for the immutable routes.</summary>
+public sealed class BusinessModel
+{
+    /// <summary>A name.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The two models of the go-sessions example.</summary>
+    public static List<BusinessModel> Defaults() => [new() { Name = "Edward" }, new() { Name = "value 2" }];
+}
+
+/// <summary>The route list served on <c>/</c>.</summary>
+public static class Routes
+{
+    /// <summary>One route per line.</summary>
+    public const string List = """
+        Sessions sample routes:
+        /                      this list
+        /set                   sets name=iris
+        /get                   reads name
+        /delete                deletes name
+        /clear                 removes every value
+        /update                ShiftExpiration
+        /destroy               Destroy
+        /set_immutable         SetImmutable businessEdit
+        /get_immutable         reads businessEdit
+        /flash/set?key=K&value=V  sets a flash
+        /flash/get?key=K       reads a flash (consumes it)
+        /flash/peek?key=K      reads a flash without consuming it
+        /counter               Increment counter
+        /renew                 RenewId
+        /all                   GetAll as JSON
+        """;
+}
