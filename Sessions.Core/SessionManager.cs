@@ -301,13 +301,27 @@ public sealed class SessionManager : IDisposable
         if (expires is null && persistent)
             expires = now + SessionConfig.PersistentCookieLifetime;
         long? maxAge = expires is { } at ? Math.Max(1, (long)Math.Ceiling((at - now).TotalSeconds)) : null;
-        var value = Config.Encoder?.Encode(Config.Cookie, id) ?? id;
+        var value = Config.Encoder is { } encoder ? EncodedValue(encoder, id) : id;
         var cookie = new SessionCookie(Config.Cookie, value, Config.CookiePath, ResolveDomain(carrier.Host), expires, maxAge,
             IsSecure(carrier), Config.HttpOnly, Config.SameSite);
         var length = SetCookieHeader.Format(cookie).Length;
         if (length > Config.MaxCookieBytes)
             throw new SessionLimitExceededException($"The session cookie would be {length} bytes, more than SessionConfig.MaxCookieBytes ({Config.MaxCookieBytes}); check the encoder's output.");
         carrier.WriteCookie(cookie);
+    }
+
+    /// <summary>The encoder's value, checked to be unreserved URL characters so every host writes it verbatim (ASP.NET Core escapes others).</summary>
+    private string EncodedValue(ISessionIdEncoder encoder, string id)
+    {
+        var value = encoder.Encode(Config.Cookie, id);
+        foreach (var c in value ?? string.Empty)
+        {
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c is '-' or '_' or '.' or '~'))
+                throw new InvalidOperationException($"SessionConfig.Encoder ({encoder.GetType().Name}) returned a cookie value with the character '{c}': values must use only A-Z a-z 0-9 - _ . ~ (for example base64url).");
+        }
+        if (string.IsNullOrEmpty(value))
+            throw new InvalidOperationException($"SessionConfig.Encoder ({encoder.GetType().Name}) returned an empty cookie value.");
+        return value!;
     }
 
     private SessionCookie DeletionCookie(ICookieCarrier carrier) =>
