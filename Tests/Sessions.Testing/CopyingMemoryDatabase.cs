@@ -1,0 +1,189 @@
+namespace Sessions.Testing;
+
+/// <summary>
+/// An in-process database that behaves like a remote one (<see cref="ISessionDatabase.SharesRecords"/> is
+/// <see langword="false"/>): every value is kept as JSON bytes, every load builds a private <see cref="SessionRecord"/>,
+/// and a commit applies <see cref="SessionChanges"/> key by key under one lock. It exercises the core's copy-and-commit
+/// path before Redis or the embedded store exist, and is the model those databases follow.
+/// </summary>
+/// <remarks>
+/// Values and flashes are stored with <see cref="SessionValueCodec"/>, as the serialising databases store them: read back
+/// through <see cref="JsonValues"/> (no type names from stored data), an immutable object as an <see cref="ImmutableValue"/>.
+/// A destroyed ID is remembered, so a late commit, even one that claims to create the session, never brings it back.
+/// </remarks>
+public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, StoredSession> _sessions = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _ended = new(StringComparer.Ordinal);
+    private readonly bool _asynchronous;
+    private int _commits;
+    private int _loads;
+
+    /// <summary>Creates an empty database.</summary>
+    /// <param name="asynchronous">Whether every call completes asynchronously (after a yield), like a remote database.</param>
+    public CopyingMemoryDatabase(bool asynchronous = false) => _asynchronous = asynchronous;
+
+    /// <inheritdoc />
+    public bool SharesRecords => false;
+
+    /// <summary>The number of <see cref="CommitAsync"/> calls so far.</summary>
+    public int Commits => Volatile.Read(ref _commits);
+
+    /// <summary>The number of <see cref="LoadAsync"/> calls so far.</summary>
+    public int Loads => Volatile.Read(ref _loads);
+
+    /// <summary>The number of sessions stored.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+                return _sessions.Count;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _loads);
+        lock (_gate)
+            return _sessions.TryGetValue(id, out var stored) ? stored.ToRecord() : null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> CommitAsync(string id, SessionRecord record, SessionChanges changes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _commits);
+        // Serialise outside the lock, as a remote database would before its one round trip.
+        var setValues = changes.SetValues.Select(v => KeyValuePair.Create(v.Key, SessionValueCodec.Encode(v.Key, v.Value))).ToArray();
+        var setFlashes = changes.SetFlashes.Select(f => KeyValuePair.Create(f.Key, SessionValueCodec.EncodeFlash(f.Key, f.Value))).ToArray();
+        lock (_gate)
+        {
+            if (_ended.Contains(id))
+                return false;
+            if (!_sessions.TryGetValue(id, out var stored))
+            {
+                if (!changes.IsNew)
+                    return false;
+                stored = new StoredSession();
+                _sessions.Add(id, stored);
+            }
+            else if (changes.IsNew)
+            {
+                return false;
+            }
+            if (changes.Cleared)
+                stored.Values.Clear();
+            foreach (var key in changes.DeletedKeys)
+                Remove(stored.Values, key);
+            foreach (var value in setValues)
+                Put(stored.Values, value.Key, value.Value);
+            if (changes.FlashesCleared)
+                stored.Flashes.Clear();
+            foreach (var key in changes.DeletedFlashes)
+                Remove(stored.Flashes, key);
+            foreach (var flash in setFlashes)
+                Put(stored.Flashes, flash.Key, flash.Value);
+            stored.AbsoluteDeadline = changes.AbsoluteDeadline;
+            stored.IdleDeadline = changes.IdleDeadline;
+            stored.Version++;
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> UpdateExpirationAsync(string id, DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline, CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(id, out var stored))
+                return false;
+            stored.AbsoluteDeadline = absoluteDeadline;
+            stored.IdleDeadline = idleDeadline;
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> DestroyAsync(string id, CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _ended.Add(id);
+            return _sessions.Remove(id);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DestroyAllAsync(CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _ended.UnionWith(_sessions.Keys);
+            _sessions.Clear();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        return Count;
+    }
+
+    private async ValueTask YieldAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_asynchronous)
+            await Task.Yield();
+    }
+
+    private static void Put<T>(List<KeyValuePair<string, T>> items, string key, T value)
+    {
+        var index = items.FindIndex(item => string.Equals(item.Key, key, StringComparison.Ordinal));
+        if (index >= 0)
+            items[index] = KeyValuePair.Create(key, value);
+        else
+            items.Add(KeyValuePair.Create(key, value));
+    }
+
+    private static void Remove<T>(List<KeyValuePair<string, T>> items, string key)
+    {
+        var index = items.FindIndex(item => string.Equals(item.Key, key, StringComparison.Ordinal));
+        if (index >= 0)
+            items.RemoveAt(index);
+    }
+
+    private sealed class StoredSession
+    {
+        public List<KeyValuePair<string, byte[]>> Values { get; } = [];
+
+        public List<KeyValuePair<string, byte[]>> Flashes { get; } = [];
+
+        public DateTimeOffset? AbsoluteDeadline { get; set; }
+
+        public DateTimeOffset IdleDeadline { get; set; }
+
+        public long Version { get; set; }
+
+        public SessionRecord ToRecord()
+        {
+            var record = new SessionRecord(AbsoluteDeadline, IdleDeadline, Version);
+            foreach (var value in Values)
+                record.SetValue(value.Key, Decode(value.Value));
+            foreach (var flash in Flashes)
+                record.SetFlash(flash.Key, Decode(flash.Value).Value);
+            return record;
+        }
+
+        private static SessionValue Decode(byte[] bytes) =>
+            SessionValueCodec.TryDecode(bytes, out var value) ? value : throw new InvalidOperationException("A stored value does not decode.");
+    }
+}
