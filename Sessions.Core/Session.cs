@@ -435,7 +435,9 @@ public sealed class Session : IAsyncDisposable
                 _changes ??= changes; // not acknowledged: keep it for a retry
             throw;
         }
-        if (changes.IsNew && stored)
+        if (changes.IsNew && !stored)
+            throw new InvalidOperationException("The session ID generator returned an ID that is already in use; the session was not stored.");
+        if (changes.IsNew)
             _manager.Raise(SessionEventReason.Created, id);
     }
 

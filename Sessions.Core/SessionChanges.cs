@@ -7,7 +7,8 @@ namespace Sessions;
 /// <remarks>
 /// Apply in this order: <see cref="Cleared"/> (drop every value), <see cref="DeletedKeys"/>, <see cref="SetValues"/>,
 /// then <see cref="FlashesCleared"/>, <see cref="DeletedFlashes"/>, <see cref="SetFlashes"/>, then the deadlines.
-/// A key appears in at most one of <see cref="SetValues"/> and <see cref="DeletedKeys"/>, and likewise for flashes.
+/// A key deleted and then set again in one request is in both lists: deleted first, it goes last in insertion order, as it
+/// does in the request's own record; likewise for flashes.
 /// </remarks>
 public sealed class SessionChanges
 {
@@ -75,11 +76,7 @@ public sealed class SessionChanges
         record.Version++;
     }
 
-    internal void SetValue(string key, SessionValue value)
-    {
-        _deletedKeys.Remove(key);
-        Put(_setValues, key, value);
-    }
+    internal void SetValue(string key, SessionValue value) => Put(_setValues, key, value);
 
     internal void DeleteValue(string key)
     {
@@ -95,11 +92,7 @@ public sealed class SessionChanges
         _deletedKeys.Clear();
     }
 
-    internal void SetFlash(string key, object? value)
-    {
-        _deletedFlashes.Remove(key);
-        Put(_setFlashes, key, value);
-    }
+    internal void SetFlash(string key, object? value) => Put(_setFlashes, key, value);
 
     internal void DeleteFlash(string key)
     {
@@ -115,8 +108,8 @@ public sealed class SessionChanges
         _deletedFlashes.Clear();
     }
 
-    /// <summary>A change set that creates <paramref name="record"/> whole (used for new IDs after <c>RenewId</c>).</summary>
-    internal static SessionChanges CreateFrom(SessionRecord record)
+    /// <summary>A change set that creates <paramref name="record"/> whole under a new ID (the core uses it for <c>RenewId</c>; tools use it to import sessions).</summary>
+    public static SessionChanges CreateFrom(SessionRecord record)
     {
         var changes = new SessionChanges(record.AbsoluteDeadline, record.IdleDeadline) { IsNew = true };
         foreach (var value in record.Values)

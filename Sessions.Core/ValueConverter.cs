@@ -148,6 +148,10 @@ internal static class ValueConverter
                 case string s when target.IsEnum:
                     converted = Enum.Parse(target, s, ignoreCase: false);
                     return true;
+                // A serialising database stores DateTimeOffset, Guid, TimeSpan... as JSON strings; read them as the memory database does.
+                case string s:
+                    converted = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(s), target);
+                    return true;
                 case long or int when target.IsEnum:
                     converted = Enum.ToObject(target, value);
                     return true;
