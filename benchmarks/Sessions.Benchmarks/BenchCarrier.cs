@@ -1,0 +1,25 @@
+namespace Sessions.Benchmarks;
+
+/// <summary>A reusable carrier: what a host adapter hands the core for one request, without host overhead.</summary>
+internal sealed class BenchCarrier : ICookieCarrier
+{
+    public string? CookieHeader { get; private set; }
+
+    public string? Host => "localhost";
+
+    public bool IsHttps => false;
+
+    public Session? Session { get; set; }
+
+    public int CookiesWritten { get; private set; }
+
+    public void WriteCookie(in SessionCookie cookie) => CookiesWritten++;
+
+    /// <summary>Starts a new request carrying <paramref name="cookieHeader"/>.</summary>
+    public BenchCarrier Next(string? cookieHeader)
+    {
+        CookieHeader = cookieHeader;
+        Session = null;
+        return this;
+    }
+}

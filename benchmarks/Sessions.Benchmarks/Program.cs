@@ -1,0 +1,25 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Sessions.Benchmarks;
+
+// dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --filter '*'      (BenchmarkDotNet)
+// dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --memory          (bytes per empty session at 10⁶)
+// dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --smoke           (each benchmark once, in process: CI)
+if (args.Contains("--memory"))
+{
+    MemoryPerSession.Report(1_000_000);
+    return 0;
+}
+if (args.Contains("--smoke"))
+{
+    var smoke = DefaultConfig.Instance.AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance)).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(["--filter", "*"], smoke);
+    var failed = summaries.Sum(s => s.Reports.Count(r => !r.Success)) + summaries.Sum(s => s.ValidationErrors.Length);
+    Console.WriteLine(failed == 0 ? "smoke: every benchmark ran" : $"smoke: {failed} benchmark(s) failed");
+    MemoryPerSession.Report(10_000);
+    return failed == 0 ? 0 : 1;
+}
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
