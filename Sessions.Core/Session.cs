@@ -157,7 +157,7 @@ public sealed class Session : IAsyncDisposable
         var value = Raw(key, out var found);
         if (!found)
             throw new SessionKeyNotFoundException(key);
-        return ValueConverter.TryConvert(Copy(value), out T result) ? result : throw new SessionValueConversionException(key, value, typeof(T));
+        return ValueConverter.TryConvert(Copy<T>(value), out T result) ? result : throw new SessionValueConversionException(key, value, typeof(T));
     }
 
     /// <summary>The value under <paramref name="key"/> as <typeparamref name="T"/>, or <paramref name="defaultValue"/> when missing or not convertible.</summary>
@@ -167,7 +167,7 @@ public sealed class Session : IAsyncDisposable
     public bool TryGet<T>(string key, out T value)
     {
         var raw = Raw(key, out var found);
-        if (found && ValueConverter.TryConvert(Copy(raw), out value))
+        if (found && ValueConverter.TryConvert(Copy<T>(raw), out value))
             return true;
         value = default!;
         return false;
@@ -568,7 +568,13 @@ public sealed class Session : IAsyncDisposable
 
     private static object? Read(SessionValue value) => value.Value is ImmutableValue immutable ? immutable.Materialize() : value.Value;
 
-    private static object? Copy(object? raw) => raw is ImmutableValue immutable ? immutable : raw;
+    /// <summary>
+    /// The value to convert for <c>Get&lt;T&gt;</c>: a <typeparamref name="T"/> that can hold the stored snapshot itself
+    /// (<see cref="object"/>) gets a new materialised copy instead, so the snapshot's bytes never leave the session.
+    /// Other targets convert from the snapshot, which deserialises a new copy.
+    /// </summary>
+    private static object? Copy<T>(object? raw) =>
+        raw is ImmutableValue immutable && typeof(T).IsAssignableFrom(typeof(ImmutableValue)) ? immutable.Materialize() : raw;
 
     private void ValidateKey(string key)
     {
