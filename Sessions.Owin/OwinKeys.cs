@@ -1,0 +1,10 @@
+namespace Sessions.Owin;
+
+/// <summary>The OWIN 1.0 environment keys the adapter reads (owin.org, OWIN specification 1.0).</summary>
+internal static class OwinKeys
+{
+    public const string RequestHeaders = "owin.RequestHeaders";
+    public const string ResponseHeaders = "owin.ResponseHeaders";
+    public const string RequestScheme = "owin.RequestScheme";
+    public const string OnSendingHeaders = "server.OnSendingHeaders";
+}
