@@ -1,0 +1,74 @@
+// dotnet Sessions.LoadApp.dll --urls http://127.0.0.1:PORT --mode none|sessions|aspnet [--store memory]
+// /set writes name=iris, /get reads it: the same two routes in every mode.
+using Sessions;
+using Sessions.AspNetCore;
+
+var mode = Option("--mode") ?? "sessions";
+var store = Option("--store") ?? "memory";
+if (store != "memory")
+{
+    Console.Error.WriteLine($"Unknown --store '{store}' (supported: memory).");
+    return 2;
+}
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+switch (mode)
+{
+    case "sessions":
+        builder.Services.AddSessions();
+        break;
+    case "aspnet":
+        builder.Services.AddDistributedMemoryCache();
+        builder.Services.AddSession();
+        break;
+    case "none":
+        break;
+    default:
+        Console.Error.WriteLine($"Unknown --mode '{mode}' (none, sessions, aspnet).");
+        return 2;
+}
+var app = builder.Build();
+const string SetBody = "All ok session setted to: iris";
+const string GetPrefix = "The name on the /set was: ";
+
+switch (mode)
+{
+    case "sessions":
+        app.UseSessions();
+        var sessions = app.Services.GetRequiredService<SessionManager>();
+        app.MapGet("/set", async context =>
+        {
+            (await sessions.StartAsync(context)).Set("name", "iris");
+            await context.Response.WriteAsync(SetBody);
+        });
+        app.MapGet("/get", async context =>
+            await context.Response.WriteAsync(GetPrefix + (await sessions.StartAsync(context)).GetString("name", "")));
+        break;
+    case "aspnet":
+        app.UseSession();
+        app.MapGet("/set", async context =>
+        {
+            await context.Session.LoadAsync();
+            context.Session.SetString("name", "iris");
+            await context.Response.WriteAsync(SetBody);
+        });
+        app.MapGet("/get", async context =>
+        {
+            await context.Session.LoadAsync();
+            await context.Response.WriteAsync(GetPrefix + (context.Session.GetString("name") ?? ""));
+        });
+        break;
+    default:
+        app.MapGet("/set", async context => await context.Response.WriteAsync(SetBody));
+        app.MapGet("/get", async context => await context.Response.WriteAsync(GetPrefix + "iris"));
+        break;
+}
+app.Run();
+return 0;
+
+string? Option(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
