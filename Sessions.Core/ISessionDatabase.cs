@@ -54,3 +54,13 @@ public interface ISessionCounter
     /// <summary>The number of sessions stored, expired ones not yet removed included.</summary>
     ValueTask<long> CountAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// An optional capability of in-process databases: find a session by the ID exactly as the cookie carries it,
+/// synchronously and without allocating, so starting an existing session costs one allocation (the <see cref="Session"/>).
+/// </summary>
+public interface ISessionLookup
+{
+    /// <summary>Finds a stored session by <paramref name="idText"/>; <paramref name="id"/> receives the stored ID string.</summary>
+    bool TryFind(ReadOnlySpan<char> idText, out string id, out SessionRecord record);
+}

@@ -7,9 +7,12 @@ namespace Sessions;
 /// request of a session sharing one record. Expired sessions are removed lazily on access and by one periodic sweep
 /// (not a timer per session); an optional bound caps the number of sessions. Sessions are lost when the process ends.
 /// </summary>
-public sealed class MemorySessionDatabase : ISessionDatabase, ISessionExpirationSource, ISessionCounter, IDisposable
+public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, ISessionExpirationSource, ISessionCounter, IDisposable
 {
     private readonly ConcurrentDictionary<string, SessionRecord> _records = new(StringComparer.Ordinal);
+#if NET9_0_OR_GREATER
+    private readonly ConcurrentDictionary<string, SessionRecord>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+#endif
     private readonly TimeProvider _time;
     private readonly int _maxSessions;
     private readonly ITimer _sweeper;
@@ -27,6 +30,9 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionExpiration
         if (interval <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(sweepInterval), sweepInterval, "sweepInterval must be positive.");
         _time = timeProvider ?? TimeProvider.System;
+#if NET9_0_OR_GREATER
+        _lookup = _records.GetAlternateLookup<ReadOnlySpan<char>>();
+#endif
         _maxSessions = maxSessions ?? int.MaxValue;
         _sweeper = _time.CreateTimer(static state => ((MemorySessionDatabase)state!).Sweep(), this, interval, interval);
     }
@@ -43,6 +49,25 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionExpiration
     /// <inheritdoc />
     public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken) =>
         new(_records.TryGetValue(id, out var record) ? record : null);
+
+    /// <inheritdoc />
+    public bool TryFind(ReadOnlySpan<char> idText, out string id, out SessionRecord record)
+    {
+#if NET9_0_OR_GREATER
+        if (_lookup.TryGetValue(idText, out id!, out record!))
+            return true;
+#else
+        var key = idText.ToString();
+        if (_records.TryGetValue(key, out record!))
+        {
+            id = key;
+            return true;
+        }
+#endif
+        id = null!;
+        record = null!;
+        return false;
+    }
 
     /// <inheritdoc />
     public ValueTask<bool> CommitAsync(string id, SessionRecord record, SessionChanges changes, CancellationToken cancellationToken)

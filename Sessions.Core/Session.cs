@@ -449,6 +449,11 @@ public sealed class Session : IAsyncDisposable
     /// <summary>Records an idle-deadline refresh; for copied records only when enough of the idle window has passed to be worth a write.</summary>
     internal void Touch(DateTimeOffset idleDeadline, TimeSpan granularity)
     {
+        if (_manager.Database.SharesRecords)
+        {
+            _record.IdleDeadline = idleDeadline; // a shared record's deadline is one atomic field: no lock, no change set
+            return;
+        }
         using (Lock())
         {
             if (idleDeadline - _record.IdleDeadline < granularity)

@@ -70,7 +70,9 @@ public sealed class SessionManager : IDisposable
         if (current is not null && !(current.IsDestroyed && Config.AllowReclaim))
             return current;
         // After Destroy with AllowReclaim the request's old cookie is ignored: the new session replaces it.
-        var session = current is null ? await LoadFromCookieAsync(carrier, cancellationToken).ConfigureAwait(false) : null;
+        Session? session = null;
+        if (current is null && !(Config.Encoder is null && Database is ISessionLookup lookup && TryFind(carrier, lookup, out session)))
+            session = await LoadFromCookieAsync(carrier, cancellationToken).ConfigureAwait(false);
         if (session is null)
         {
             var now = _time.GetUtcNow();
@@ -79,6 +81,27 @@ public sealed class SessionManager : IDisposable
         }
         carrier.Session = session;
         return session;
+    }
+
+    /// <summary>
+    /// The allocation-free path for in-process databases: finds the cookie's session by its text. Returns
+    /// <see langword="false"/> to defer to <see cref="LoadFromCookieAsync"/> when a found session has expired (it must be destroyed).
+    /// </summary>
+    private bool TryFind(ICookieCarrier carrier, ISessionLookup lookup, out Session? session)
+    {
+        session = null;
+        foreach (var value in CookieHeaderParser.Find(carrier.CookieHeader, Config.Cookie))
+        {
+            if (!SessionIds.IsWellFormed(value) || !lookup.TryFind(value, out var id, out var record))
+                continue;
+            var now = _time.GetUtcNow();
+            if (record.IsExpired(now))
+                return false;
+            session = new Session(this, carrier, record, id, Session.SessionState.Loaded);
+            session.Touch(now + Config.IdleTimeout, TimeSpan.Zero);
+            return true;
+        }
+        return true;
     }
 
     private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, CancellationToken cancellationToken)
