@@ -22,7 +22,7 @@ public static class JsonValues
     public static object? FromElement(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.String => element.GetString(),
-        JsonValueKind.Number => element.TryGetInt64(out var integer) ? integer : element.GetDouble(),
+        JsonValueKind.Number => element.TryGetInt64(out var integer) ? integer : (object)element.GetDouble(), // boxed apart: a ternary of long and double would be double
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Null or JsonValueKind.Undefined => null,

@@ -1,0 +1,70 @@
+namespace Sessions.Sqlite;
+
+/// <summary>How <see cref="SqliteSessionDatabase"/> writes to disk, bounds sessions and purges expired ones.</summary>
+public sealed class SqliteSessionDatabaseOptions
+{
+    /// <summary>
+    /// When a commit is acknowledged. <see cref="SqliteSynchronousMode.Full"/> (the default) syncs every commit to disk, so an
+    /// acknowledged commit, a logout included, survives a power loss; <see cref="SqliteSynchronousMode.Normal"/> is faster and
+    /// survives process crashes, but the last commits may roll back after a power loss (a logout undone).
+    /// </summary>
+    public SqliteSynchronousMode Synchronous { get; set; } = SqliteSynchronousMode.Full;
+
+    /// <summary>
+    /// The most bytes one session may hold: key names plus the stored form of its values and flashes (default 64 KB).
+    /// A commit that would pass it throws <see cref="SessionLimitExceededException"/> and changes nothing.
+    /// </summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How often expired sessions are purged (default one minute).</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most sessions one purge transaction deletes, so a purge never holds the write lock for long (default 500).</summary>
+    public int PurgeBatchSize { get; set; } = 500;
+
+    /// <summary>How long an operation waits for a lock held inside SQLite before it fails with <see cref="SessionDatabaseException"/> (default 5 seconds).</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most connections open at once; loads run in parallel on them, commits one at a time (default 4).</summary>
+    public int MaxConnections { get; set; } = 4;
+
+    /// <summary>
+    /// Whether opening runs SQLite's <c>quick_check</c> over the whole file, so a damaged file fails at start-up rather than
+    /// in a request (default <see langword="true"/>; it reads every page, so turn it off for very large files).
+    /// </summary>
+    public bool CheckIntegrityOnOpen { get; set; } = true;
+
+    /// <summary>The clock deciding which sessions have expired (the system clock by default).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        if (!Enum.IsDefined(typeof(SqliteSynchronousMode), Synchronous))
+            throw Invalid(nameof(Synchronous), $"{Synchronous} is not a SqliteSynchronousMode.");
+        if (MaxPayloadBytes <= 0)
+            throw Invalid(nameof(MaxPayloadBytes), $"{MaxPayloadBytes} must be positive.");
+        if (PurgeInterval <= TimeSpan.Zero)
+            throw Invalid(nameof(PurgeInterval), $"{PurgeInterval} must be positive.");
+        if (PurgeBatchSize <= 0)
+            throw Invalid(nameof(PurgeBatchSize), $"{PurgeBatchSize} must be positive.");
+        if (BusyTimeout < TimeSpan.FromSeconds(1))
+            throw Invalid(nameof(BusyTimeout), $"{BusyTimeout} must be at least one second.");
+        if (MaxConnections <= 0)
+            throw Invalid(nameof(MaxConnections), $"{MaxConnections} must be positive.");
+        if (TimeProvider is null)
+            throw Invalid(nameof(TimeProvider), "it must not be null.");
+    }
+
+    private static ArgumentException Invalid(string field, string reason) =>
+        new($"SqliteSessionDatabaseOptions.{field} is invalid: {reason}", field);
+}
+
+/// <summary>SQLite's <c>synchronous</c> setting, in WAL mode.</summary>
+public enum SqliteSynchronousMode
+{
+    /// <summary>Every commit is synced to disk before it is acknowledged: durable across power loss.</summary>
+    Full,
+
+    /// <summary>The WAL is synced at checkpoints only: durable across process crashes, consistent but not durable across power loss.</summary>
+    Normal,
+}

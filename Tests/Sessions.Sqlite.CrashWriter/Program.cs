@@ -1,0 +1,128 @@
+using System.Text;
+using Sessions;
+using Sessions.Sqlite;
+
+// Commands (each line printed is flushed at once, so a parent that kills this process knows what was acknowledged):
+//   create DB KEY VALUE   create a session with KEY=VALUE, print "ID <id>"
+//   read DB ID KEY        print "VALUE <value>" if session ID is adopted, else "NEW"
+//   hold DB               open the database, print "READY", keep it open until stdin closes
+//   crash DB full|normal  commit in a loop forever; print one line per acknowledged commit:
+//                         "NEW <id> <key> <n> ." / "SET <id> <key> <n> ." / "DEL <id> ."
+//                         ("DELETING <id> ." before a destroy: that session may be gone without "DEL")
+var stdout = Console.OpenStandardOutput();
+
+void Print(string line)
+{
+    var bytes = Encoding.UTF8.GetBytes(line + "\n");
+    stdout.Write(bytes, 0, bytes.Length);
+    stdout.Flush();
+}
+
+if (args.Length < 2)
+{
+    Console.Error.WriteLine("usage: create|read|hold|crash DB ...");
+    return 2;
+}
+
+var options = new SqliteSessionDatabaseOptions
+{
+    Synchronous = args.Length > 2 && args[0] == "crash" && args[2] == "normal" ? SqliteSynchronousMode.Normal : SqliteSynchronousMode.Full,
+};
+SqliteSessionDatabase database;
+try
+{
+    database = new SqliteSessionDatabase(args[1], options);
+}
+catch (SessionDatabaseException e)
+{
+    Print("ERROR " + e.Message);
+    return 3;
+}
+
+using (database)
+{
+    using var manager = new SessionManager(new SessionConfig { Database = database });
+    switch (args[0])
+    {
+        case "create":
+        {
+            var session = await manager.StartAsync(new Carrier(null));
+            session.Set(args[2], args[3]);
+            session.SetFlash("notice", "created by another process");
+            await session.CommitAsync();
+            Print("ID " + session.Id);
+            return 0;
+        }
+        case "read":
+        {
+            var session = await manager.StartAsync(new Carrier(args[2]));
+            Print(session.IsNew ? "NEW" : "VALUE " + session.GetString(args[3]));
+            return 0;
+        }
+        case "hold":
+            Print("READY");
+            await Console.In.ReadToEndAsync();
+            return 0;
+        case "crash":
+            await CrashLoopAsync(manager);
+            return 0;
+        default:
+            Console.Error.WriteLine("unknown command " + args[0]);
+            return 2;
+    }
+}
+
+async Task CrashLoopAsync(SessionManager manager)
+{
+    var random = new Random();
+    var live = new List<string>();
+    for (long n = 1; ; n++)
+    {
+        var action = random.Next(100);
+        if (live.Count < 3 || action < 10)
+        {
+            var session = await manager.StartAsync(new Carrier(null));
+            session.Set("k0", n);
+            session.SetFlash("f", n);
+            await session.CommitAsync();
+            live.Add(session.Id);
+            Print($"NEW {session.Id} k0 {n} .");
+        }
+        else if (action < 15 || live.Count > 20)
+        {
+            var index = random.Next(live.Count);
+            var id = live[index];
+            live.RemoveAt(index);
+            Print($"DELETING {id} ."); // from here the session may be gone before "DEL" is printed
+            await manager.DestroyByIdAsync(id);
+            Print($"DEL {id} .");
+        }
+        else
+        {
+            var id = live[random.Next(live.Count)];
+            var key = "k" + random.Next(5);
+            var session = await manager.StartAsync(new Carrier(id));
+            if (session.IsNew)
+                throw new InvalidOperationException("a live session was not adopted");
+            session.Set(key, n);
+            await session.CommitAsync();
+            Print($"SET {id} {key} {n} .");
+        }
+    }
+}
+
+/// <summary>A request carrying at most the session cookie.</summary>
+internal sealed class Carrier(string? id) : ICookieCarrier
+{
+    public string? CookieHeader { get; } = id is null ? null : $"{SessionConfig.DefaultCookieName}={id}";
+
+    public string? Host => "localhost";
+
+    public bool IsHttps => false;
+
+    public Session? Session { get; set; }
+
+    public void WriteCookie(in SessionCookie cookie)
+    {
+    }
+}
