@@ -306,18 +306,38 @@ public sealed class SessionManager : IDisposable
     // ----- cookies ------------------------------------------------------------------------------------------------
 
     /// <summary>Called by a session on its first write: writes the cookie, then (memory database) stores the record.</summary>
+    /// <remarks>
+    /// With the memory database the cookie is built first (so an encoder or size failure stores nothing), the record is
+    /// stored next, and the cookie is written only once the record is stored: a refused session (ID already in use, session
+    /// bound reached) leaves no cookie naming another session or nothing. If the host then refuses the cookie, the record is removed.
+    /// </remarks>
     internal void Establish(ICookieCarrier carrier, string id, SessionRecord record)
     {
-        WriteCookie(carrier, id, record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+        var cookie = BuildCookie(carrier, id, record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         var database = Database;
         if (!database.SharesRecords)
+        {
+            carrier.WriteCookie(cookie);
             return;
+        }
         var stored = RunSync(database.CommitAsync(id, record, new SessionChanges(record.AbsoluteDeadline, record.IdleDeadline) { IsNew = true }, CancellationToken.None), nameof(Session.CommitAsync));
         if (!stored)
             throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
+        try
+        {
+            carrier.WriteCookie(cookie);
+        }
+        catch
+        {
+            RunSync(database.DestroyAsync(id, CancellationToken.None), nameof(DestroyAsync));
+            throw;
+        }
     }
 
-    private void WriteCookie(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent)
+    private void WriteCookie(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent) =>
+        carrier.WriteCookie(BuildCookie(carrier, id, absoluteDeadline, persistent));
+
+    private SessionCookie BuildCookie(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent)
     {
         var now = _time.GetUtcNow();
         DateTimeOffset? expires = absoluteDeadline;
@@ -330,7 +350,7 @@ public sealed class SessionManager : IDisposable
         var length = SetCookieHeader.Format(cookie).Length;
         if (length > Config.MaxCookieBytes)
             throw new SessionLimitExceededException($"The session cookie would be {length} bytes, more than SessionConfig.MaxCookieBytes ({Config.MaxCookieBytes}); check the encoder's output.");
-        carrier.WriteCookie(cookie);
+        return cookie;
     }
 
     /// <summary>The encoder's value, checked to be unreserved URL characters so every host writes it verbatim (ASP.NET Core escapes others).</summary>
