@@ -1,0 +1,496 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Sessions.Redis;
+
+/// <summary>
+/// Sessions in Redis (a single server or a Redis Cluster). Each session is one hash, named by the key prefix and the
+/// base64url SHA-256 of its ID in braces (a Redis Cluster hash tag: the raw ID is never a key name), holding its values,
+/// flashes, deadlines and version, with a TTL at its earlier deadline. Loading is one <c>HGETALL</c>; a commit is one Lua
+/// script that writes only the keys the request changed, so two requests that change different keys both survive, and
+/// that refuses to recreate a session whose key is gone, so a destroyed session stays destroyed.
+/// </summary>
+/// <remarks>
+/// Values are stored with <see cref="SessionValueCodec"/> (System.Text.Json, no type names) and read back as plain JSON
+/// values; corrupt or foreign data reads as an absent session or a missing key, never as an exception. Every operation
+/// fails with <see cref="SessionDatabaseException"/> within <see cref="RedisSessionOptions.OperationTimeout"/> when Redis
+/// is down, stalled or refuses; the database recovers by itself when Redis returns. Sessions survive a Redis restart only
+/// when Redis persists its data; on failover to an asynchronous replica a just-destroyed session may come back.
+/// </remarks>
+public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IDisposable
+{
+    private const int DeleteBatchSize = 256;
+    private const int ScanPageSize = 1000;
+    // Room for the "ORDER:" prefix in front of each stored payload.
+    private const int OrderOverhead = 21;
+
+    private readonly Task<IConnectionMultiplexer> _connection;
+    private readonly bool _ownsConnection;
+    private readonly string _prefix;
+    private readonly string _pattern;
+    private readonly TimeSpan _timeout;
+    private readonly int _maxPayloadBytes;
+    private readonly TimeSpan _slack;
+    private int _disposed;
+
+    /// <summary>Creates a database on a multiplexer the application owns (and disposes).</summary>
+    /// <param name="connection">The application's shared multiplexer.</param>
+    /// <param name="options">Settings; defaults when <see langword="null"/>.</param>
+    public RedisSessionDatabase(IConnectionMultiplexer connection, RedisSessionOptions? options = null)
+        : this(Task.FromResult(connection ?? throw new ArgumentNullException(nameof(connection))), ownsConnection: false, (options ?? new RedisSessionOptions()).Validated())
+    {
+    }
+
+    /// <summary>
+    /// Creates a database that connects, in the background, with a StackExchange.Redis configuration string
+    /// (for example <c>localhost:6379</c>, or several cluster nodes separated by commas). It never fails because Redis is
+    /// down: <c>abortConnect=false</c> is forced, and operations fail with <see cref="SessionDatabaseException"/> until
+    /// Redis answers. The database owns this connection and closes it when disposed.
+    /// </summary>
+    /// <param name="configuration">The StackExchange.Redis configuration string.</param>
+    /// <param name="options">Settings; defaults when <see langword="null"/>.</param>
+    public RedisSessionDatabase(string configuration, RedisSessionOptions? options = null)
+        : this(configuration ?? throw new ArgumentNullException(nameof(configuration)), (options ?? new RedisSessionOptions()).Validated(), ownsConnection: true)
+    {
+    }
+
+    private RedisSessionDatabase(string configuration, RedisSessionOptions options, bool ownsConnection)
+        : this(ConnectAsync(Configure(configuration, options)), ownsConnection, options)
+    {
+    }
+
+    private RedisSessionDatabase(Task<IConnectionMultiplexer> connection, bool ownsConnection, RedisSessionOptions options)
+    {
+        _connection = connection;
+        _ownsConnection = ownsConnection;
+        _prefix = options.KeyPrefix;
+        _pattern = EscapeGlob(options.KeyPrefix) + "{*}";
+        _timeout = options.OperationTimeout;
+        _maxPayloadBytes = options.MaxPayloadBytes;
+        _slack = options.ExpirySlack;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Always <see langword="false"/>: every load builds a private copy, and changes reach Redis at commit.</remarks>
+    public bool SharesRecords => false;
+
+    /// <inheritdoc />
+    /// <remarks>One <c>HGETALL</c>. A key of another type, or a hash without deadlines, reads as absent; a field whose value does not decode is dropped.</remarks>
+    public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(id);
+        return new(RunAsync("load", async db =>
+        {
+            HashEntry[] entries;
+            try
+            {
+                entries = await db.HashGetAllAsync(key).ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+            {
+                return null; // not ours: the session is unknown
+            }
+            return Decode(entries, _maxPayloadBytes);
+        }, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One script run (<c>EVALSHA</c>; the first run on a server that does not know the script adds one <c>EVAL</c>).</remarks>
+    /// <exception cref="SessionLimitExceededException">The session would exceed <see cref="RedisSessionOptions.MaxPayloadBytes"/>; nothing was written.</exception>
+    public ValueTask<bool> CommitAsync(string id, SessionRecord record, SessionChanges changes, CancellationToken cancellationToken)
+    {
+        if (changes is null)
+            throw new ArgumentNullException(nameof(changes));
+        var key = KeyOf(id);
+        var args = new List<RedisValue>(10 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 2 * (changes.SetValues.Count + changes.SetFlashes.Count))
+        {
+            changes.IsNew ? "1" : "0",
+            changes.Cleared ? "1" : "0",
+            changes.FlashesCleared ? "1" : "0",
+        };
+        AddDeadlines(args, changes.AbsoluteDeadline, changes.IdleDeadline);
+        args.Add(_maxPayloadBytes);
+        args.Add(changes.DeletedKeys.Count + changes.DeletedFlashes.Count);
+        foreach (var deleted in changes.DeletedKeys)
+            args.Add(ValueField(deleted));
+        foreach (var deleted in changes.DeletedFlashes)
+            args.Add(FlashField(deleted));
+        args.Add(changes.SetValues.Count + changes.SetFlashes.Count);
+        long size = 0;
+        foreach (var value in changes.SetValues)
+        {
+            var payload = SessionValueCodec.Encode(value.Key, value.Value);
+            size += payload.Length + OrderOverhead;
+            args.Add(ValueField(value.Key));
+            args.Add(payload);
+        }
+        foreach (var flash in changes.SetFlashes)
+        {
+            var payload = SessionValueCodec.EncodeFlash(flash.Key, flash.Value);
+            size += payload.Length + OrderOverhead;
+            args.Add(FlashField(flash.Key));
+            args.Add(payload);
+        }
+        if (size > _maxPayloadBytes)
+            throw TooLarge();
+        var argv = args.ToArray();
+        return new(CommitCoreAsync(key, argv, cancellationToken));
+    }
+
+    private async Task<bool> CommitCoreAsync(RedisKey key, RedisValue[] argv, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync("commit", db => EvaluateAsync(db, RedisScripts.Commit, key, argv), cancellationToken).ConfigureAwait(false);
+        return (long)result switch
+        {
+            1 => true,
+            -1 => throw TooLarge(),
+            _ => false,
+        };
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One script run; it moves the key's TTL too.</remarks>
+    public async ValueTask<bool> UpdateExpirationAsync(string id, DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(id);
+        var args = new List<RedisValue>(3);
+        AddDeadlines(args, absoluteDeadline, idleDeadline);
+        var argv = args.ToArray();
+        var result = await RunAsync("update expiration", db => EvaluateAsync(db, RedisScripts.UpdateExpiration, key, argv), cancellationToken).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One <c>UNLINK</c> (<c>DEL</c> on servers without it). Later commits of the session find no key and write nothing.</remarks>
+    public async ValueTask<bool> DestroyAsync(string id, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(id);
+        return await RunAsync("destroy", db => db.KeyDeleteAsync(key), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Follows the <c>SCAN</c> cursor to its end on every primary (every master of a cluster), matching only the configured
+    /// key prefix, and deletes what it finds key by key in pipelined batches. Fails when a primary is unreachable, rather
+    /// than leaving its sessions alive.
+    /// </remarks>
+    public async ValueTask DestroyAllAsync(CancellationToken cancellationToken)
+    {
+        var connection = await GuardAsync(_connection, "destroy all", cancellationToken).ConfigureAwait(false);
+        var db = connection.GetDatabase();
+        var batch = new List<RedisKey>(DeleteBatchSize);
+        foreach (var server in Primaries(connection, "destroy all"))
+        {
+            var keys = server.KeysAsync(pattern: _pattern, pageSize: ScanPageSize).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (await GuardAsync(keys.MoveNextAsync().AsTask(), "destroy all", cancellationToken).ConfigureAwait(false))
+                {
+                    batch.Add(keys.Current);
+                    if (batch.Count == DeleteBatchSize)
+                        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await keys.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Scans every primary for the configured key prefix: O(keyspace), for administration rather than requests.</remarks>
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
+    {
+        var connection = await GuardAsync(_connection, "count", cancellationToken).ConfigureAwait(false);
+        long count = 0;
+        foreach (var server in Primaries(connection, "count"))
+        {
+            var keys = server.KeysAsync(pattern: _pattern, pageSize: ScanPageSize).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (await GuardAsync(keys.MoveNextAsync().AsTask(), "count", cancellationToken).ConfigureAwait(false))
+                    count++;
+            }
+            finally
+            {
+                await keys.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Closes the connection when the database opened it; a multiplexer passed in is left to its owner.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || !_ownsConnection)
+            return;
+        if (_connection.Status == TaskStatus.RanToCompletion)
+            _connection.Result.Dispose();
+        else
+            _ = _connection.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
+
+    /// <summary>The Redis key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID as a hash tag.</summary>
+    internal string KeyOf(string id)
+    {
+        if (id is null)
+            throw new ArgumentNullException(nameof(id));
+        byte[] hash;
+        using (var sha = SHA256.Create())
+            hash = sha.ComputeHash(Encoding.UTF8.GetBytes(id));
+        var base64 = Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return _prefix + "{" + base64 + "}";
+    }
+
+    /// <summary>Reads a session hash; <see langword="null"/> when it is empty or not a session.</summary>
+    internal static SessionRecord? Decode(HashEntry[] entries, int maxPayloadBytes)
+    {
+        if (entries.Length == 0)
+            return null;
+        long? idle = null;
+        long absolute = 0;
+        long version = 0;
+        List<(long Order, string Key, SessionValue Value)>? values = null;
+        List<(long Order, string Key, SessionValue Value)>? flashes = null;
+        foreach (var entry in entries)
+        {
+            var name = (string?)entry.Name;
+            if (string.IsNullOrEmpty(name))
+                continue;
+            switch (name![0])
+            {
+                case '#':
+                    var text = (string?)entry.Value;
+                    switch (name)
+                    {
+                        case "#i":
+                            if (!TryParseTicks(text, out var ticks) || ticks == 0)
+                                return null;
+                            idle = ticks;
+                            break;
+                        case "#a":
+                            if (!string.IsNullOrEmpty(text) && !TryParseTicks(text, out absolute))
+                                return null;
+                            break;
+                        case "#v":
+                            long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out version);
+                            break;
+                    }
+                    break;
+                case 'v':
+                case 'f':
+                    if (name.Length < 2 || !TryDecodeStored(entry.Value, maxPayloadBytes, out var order, out var value))
+                        continue; // a corrupt or foreign field is dropped, the rest of the session stays
+                    var list = name[0] == 'v' ? values ??= [] : flashes ??= [];
+                    list.Add((order, name.Substring(1), value));
+                    break;
+            }
+        }
+        if (idle is null)
+            return null;
+        var record = new SessionRecord(absolute == 0 ? null : new DateTimeOffset(absolute, TimeSpan.Zero), new DateTimeOffset(idle.Value, TimeSpan.Zero), version);
+        if (values is not null)
+        {
+            values.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+            foreach (var value in values)
+                record.SetValue(value.Key, value.Value);
+        }
+        if (flashes is not null)
+        {
+            flashes.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+            foreach (var flash in flashes)
+                record.SetFlash(flash.Key, flash.Value.Value);
+        }
+        return record;
+    }
+
+    private static bool TryDecodeStored(RedisValue stored, int maxPayloadBytes, out long order, out SessionValue value)
+    {
+        order = 0;
+        value = default;
+        var bytes = (byte[]?)stored;
+        if (bytes is null || bytes.Length > maxPayloadBytes + OrderOverhead)
+            return false;
+        var colon = Array.IndexOf(bytes, (byte)':', 0, Math.Min(bytes.Length, 20));
+        if (colon <= 0)
+            return false;
+        for (var i = 0; i < colon; i++)
+        {
+            if (bytes[i] is < (byte)'0' or > (byte)'9')
+                return false;
+            order = order * 10 + (bytes[i] - '0');
+        }
+        try
+        {
+            return SessionValueCodec.TryDecode(bytes.AsSpan(colon + 1), out value);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return false; // whatever the bytes are, they are not a value this database wrote
+        }
+    }
+
+    private static bool TryParseTicks(string? text, out long ticks) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
+
+    private void AddDeadlines(List<RedisValue> args, DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline)
+    {
+        args.Add(absoluteDeadline is { } absolute ? absolute.UtcTicks.ToString(CultureInfo.InvariantCulture) : "");
+        args.Add(idleDeadline.UtcTicks.ToString(CultureInfo.InvariantCulture));
+        var expiresAt = absoluteDeadline is { } a && a < idleDeadline ? a : idleDeadline;
+        var milliseconds = expiresAt.ToUnixTimeMilliseconds() + (long)_slack.TotalMilliseconds;
+        args.Add(Math.Max(1, milliseconds));
+    }
+
+    private static RedisValue ValueField(string key) => "v" + key;
+
+    private static RedisValue FlashField(string key) => "f" + key;
+
+    private SessionLimitExceededException TooLarge() =>
+        new($"The session would take more than {_maxPayloadBytes} bytes in Redis (RedisSessionOptions.MaxPayloadBytes); the commit was refused and the stored session is unchanged.");
+
+    private static async Task<RedisResult> EvaluateAsync(IDatabase db, RedisScript script, RedisKey key, RedisValue[] argv)
+    {
+        var keys = new[] { key };
+        try
+        {
+            return await db.ScriptEvaluateAsync(script.Hash, keys, argv).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // First run on this server (or its script cache was flushed): EVAL sends the text and caches it.
+            return await db.ScriptEvaluateAsync(script.Text, keys, argv).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeleteAsync(IDatabase db, List<RedisKey> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+            return;
+        // One UNLINK (or DEL) per key, pipelined: keys of a cluster batch live in different slots.
+        var deletes = new Task<bool>[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+            deletes[i] = db.KeyDeleteAsync(batch[i]);
+        batch.Clear();
+        await GuardAsync(Task.WhenAll(deletes), "destroy all", cancellationToken).ConfigureAwait(false);
+    }
+
+    private static List<IServer> Primaries(IConnectionMultiplexer connection, string operation)
+    {
+        var primaries = new List<IServer>();
+        foreach (var endpoint in connection.GetEndPoints())
+        {
+            var server = connection.GetServer(endpoint);
+            if (!server.IsConnected)
+                throw new SessionDatabaseException($"Redis server {endpoint} is not connected: {operation} cannot reach every session.");
+            if (!server.IsReplica)
+                primaries.Add(server);
+        }
+        if (primaries.Count == 0)
+            throw new SessionDatabaseException($"No Redis primary is connected: {operation} failed.");
+        return primaries;
+    }
+
+    private Task<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> command, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+            throw new ObjectDisposedException(nameof(RedisSessionDatabase));
+        cancellationToken.ThrowIfCancellationRequested();
+        return GuardAsync(ExecuteAsync(command), operation, cancellationToken);
+    }
+
+    private async Task<T> ExecuteAsync<T>(Func<IDatabase, Task<T>> command)
+    {
+        var connection = await _connection.ConfigureAwait(false);
+        return await command(connection.GetDatabase()).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for <paramref name="work"/> at most the operation timeout and turns every Redis failure into a <see cref="SessionDatabaseException"/>.</summary>
+    private async Task<T> GuardAsync<T>(Task<T> work, string operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+#if NET
+            return await work.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+#else
+            if (!work.IsCompleted)
+            {
+                using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var finished = await Task.WhenAny(work, Task.Delay(_timeout, delayCancellation.Token)).ConfigureAwait(false);
+                delayCancellation.Cancel();
+                if (finished != work)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw new TimeoutException();
+                }
+            }
+            return await work.ConfigureAwait(false);
+#endif
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException)
+        {
+            Observe(work);
+            throw e switch
+            {
+                TimeoutException => new SessionDatabaseException($"Redis did not answer the session {operation} within {_timeout.TotalMilliseconds:0} ms (RedisSessionOptions.OperationTimeout); it may be down or stalled.", e),
+                RedisConnectionException connection => new SessionDatabaseException($"Redis is unreachable ({connection.FailureType}): the session {operation} failed.", e),
+                RedisServerException => new SessionDatabaseException($"Redis refused the session {operation}: {FirstLine(e.Message)}", e),
+                _ => new SessionDatabaseException($"The session {operation} failed in Redis ({e.GetType().Name}).", e),
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            Observe(work);
+            throw;
+        }
+    }
+
+    /// <summary>An abandoned command may still fail later; observe it so it is not reported as unobserved.</summary>
+    private static void Observe(Task work)
+    {
+        if (!work.IsCompleted)
+            _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        var line = end < 0 ? message : message.Substring(0, end);
+        return line.Length <= 200 ? line : line.Substring(0, 200);
+    }
+
+    private static ConfigurationOptions Configure(string configuration, RedisSessionOptions options)
+    {
+        if (configuration is null)
+            throw new ArgumentNullException(nameof(configuration));
+        var config = ConfigurationOptions.Parse(configuration);
+        config.AbortOnConnectFail = false; // start while Redis is down; operations fail until it answers
+        // Our own deadline fires first with a clear message; StackExchange.Redis's then drops what is still queued.
+        var timeout = (int)Math.Min(int.MaxValue, options.OperationTimeout.TotalMilliseconds + 1000);
+        config.AsyncTimeout = timeout;
+        config.SyncTimeout = timeout;
+        return config;
+    }
+
+    private static async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions config)
+    {
+        await Task.Yield(); // never connect on the constructor's thread
+        return await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+    }
+
+    private static string EscapeGlob(string prefix)
+    {
+        var escaped = new StringBuilder(prefix.Length + 8);
+        foreach (var c in prefix)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\' or '^' or '-')
+                escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
+}

@@ -1,0 +1,58 @@
+namespace Sessions.Redis;
+
+/// <summary>Settings of a <see cref="RedisSessionDatabase"/>; read once, when the database is created.</summary>
+public sealed class RedisSessionOptions
+{
+    /// <summary>The default <see cref="KeyPrefix"/>.</summary>
+    public const string DefaultKeyPrefix = "session:";
+
+    /// <summary>
+    /// The start of every session key (default <c>session:</c>). A key is this prefix, then the base64url SHA-256 of the
+    /// session ID in braces (a Redis Cluster hash tag); <see cref="RedisSessionDatabase.DestroyAllAsync"/> deletes only keys
+    /// with this prefix. Must not contain braces or control characters.
+    /// </summary>
+    public string KeyPrefix { get; set; } = DefaultKeyPrefix;
+
+    /// <summary>
+    /// How long one operation (connecting included) may take before it fails with <see cref="SessionDatabaseException"/>
+    /// (default 2 seconds). Keep it below the request budget: a stalled Redis then costs each request this long, not a hang.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The largest stored session, in bytes of its values and flashes (default 64 KB, as <see cref="SessionConfig.MaxPayloadBytes"/>).
+    /// A commit that would exceed it fails with <see cref="SessionLimitExceededException"/> and leaves the stored session unchanged.
+    /// </summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// How long after its deadline Redis drops a session key (default 5 seconds). The manager checks deadlines itself;
+    /// the slack only absorbs a Redis clock slightly ahead of the application's.
+    /// </summary>
+    public TimeSpan ExpirySlack { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A copy of these settings, checked.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    internal RedisSessionOptions Validated()
+    {
+        var prefix = KeyPrefix ?? throw new ArgumentException("RedisSessionOptions.KeyPrefix must not be null.", nameof(KeyPrefix));
+        foreach (var c in prefix)
+        {
+            if (c is '{' or '}' || char.IsControl(c))
+                throw new ArgumentException("RedisSessionOptions.KeyPrefix must not contain braces (they would make it the Redis Cluster hash tag of every session) or control characters.", nameof(KeyPrefix));
+        }
+        if (OperationTimeout <= TimeSpan.Zero || OperationTimeout > TimeSpan.FromMinutes(5))
+            throw new ArgumentException($"RedisSessionOptions.OperationTimeout must be positive and at most 5 minutes; it is {OperationTimeout}.", nameof(OperationTimeout));
+        if (MaxPayloadBytes <= 0)
+            throw new ArgumentException($"RedisSessionOptions.MaxPayloadBytes must be positive; it is {MaxPayloadBytes}.", nameof(MaxPayloadBytes));
+        if (ExpirySlack < TimeSpan.Zero || ExpirySlack > TimeSpan.FromDays(1))
+            throw new ArgumentException($"RedisSessionOptions.ExpirySlack must be between zero and one day; it is {ExpirySlack}.", nameof(ExpirySlack));
+        return new RedisSessionOptions
+        {
+            KeyPrefix = prefix,
+            OperationTimeout = OperationTimeout,
+            MaxPayloadBytes = MaxPayloadBytes,
+            ExpirySlack = ExpirySlack,
+        };
+    }
+}
