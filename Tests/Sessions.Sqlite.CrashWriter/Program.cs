@@ -6,6 +6,7 @@ using Sessions.Sqlite;
 //   create DB KEY VALUE   create a session with KEY=VALUE, print "ID <id>"
 //   read DB ID KEY        print "VALUE <value>" if session ID is adopted, else "NEW"
 //   hold DB               open the database, print "READY", keep it open until stdin closes
+//   bench DIR [N]         median load and commit latency over N iterations: memory, SQLite FULL, SQLite NORMAL
 //   crash DB full|normal  commit in a loop forever; print one line per acknowledged commit:
 //                         "NEW <id> <key> <n> ." / "SET <id> <key> <n> ." / "DEL <id> ."
 //                         ("DELETING <id> ." before a destroy: that session may be gone without "DEL")
@@ -22,6 +23,12 @@ if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: create|read|hold|crash DB ...");
     return 2;
+}
+
+if (args[0] == "bench")
+{
+    await BenchAsync(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+    return 0;
 }
 
 var options = new SqliteSessionDatabaseOptions
@@ -109,6 +116,71 @@ async Task CrashLoopAsync(SessionManager manager)
             Print($"SET {id} {key} {n} .");
         }
     }
+}
+
+async Task BenchAsync(string directory, int iterations)
+{
+    Directory.CreateDirectory(directory);
+    Print($"{"database",-16} {"db.LoadAsync",14} {"request+load",14} {"request+commit",16}   (median, microseconds, {iterations} iterations)");
+    using (var memory = new MemorySessionDatabase())
+        await MeasureAsync("memory", memory, iterations);
+    foreach (var mode in new[] { SqliteSynchronousMode.Full, SqliteSynchronousMode.Normal })
+    {
+        var path = Path.Combine(directory, $"bench-{mode}.db");
+        foreach (var file in Directory.GetFiles(directory, $"bench-{mode}.db*"))
+            File.Delete(file);
+        using var sqlite = new SqliteSessionDatabase(path, new SqliteSessionDatabaseOptions { Synchronous = mode });
+        await MeasureAsync($"sqlite {mode.ToString().ToLowerInvariant()}", sqlite, iterations);
+    }
+}
+
+async Task MeasureAsync(string name, ISessionDatabase database, int iterations)
+{
+    using var manager = new SessionManager(new SessionConfig { Database = database });
+    var ids = new List<string>();
+    for (var i = 0; i < 100; i++)
+    {
+        var created = await manager.StartAsync(new Carrier(null));
+        created.Set("name", "iris");
+        created.Set("counter", 0);
+        created.Set("roles", new[] { "admin", "editor" });
+        created.Set("profile", new { Name = "Edward", Age = 42 });
+        created.SetFlash("notice", "welcome");
+        await created.CommitAsync();
+        ids.Add(created.Id);
+    }
+    var dbLoad = new double[iterations];
+    var load = new double[iterations];
+    var commit = new double[iterations];
+    for (var warm = 0; warm < 2; warm++)
+    {
+        for (var i = 0; i < iterations; i++)
+        {
+            var id = ids[i % ids.Count];
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            _ = await database.LoadAsync(id, CancellationToken.None);
+            dbLoad[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+
+            start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var reading = await manager.StartAsync(new Carrier(id));
+            _ = reading.GetString("name");
+            await reading.CommitAsync();
+            load[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+
+            start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var writing = await manager.StartAsync(new Carrier(id));
+            writing.Set("counter", i);
+            await writing.CommitAsync();
+            commit[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+    }
+    static double Median(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
+    }
+    Print($"{name,-16} {Median(dbLoad),14:F1} {Median(load),14:F1} {Median(commit),16:F1}");
 }
 
 /// <summary>A request carrying at most the session cookie.</summary>

@@ -70,7 +70,7 @@ public sealed class ProcessTests
     [Test]
     public async Task WriterKilledAtRandomMoments_LosesNoAcknowledgedCommit()
     {
-        const int rounds = 6;
+        const int rounds = 8;
         var random = new Random();
         var values = new Dictionary<string, Dictionary<string, long>>(StringComparer.Ordinal); // id -> key -> last acknowledged value
         var destroyed = new HashSet<string>(StringComparer.Ordinal);
@@ -92,7 +92,7 @@ public sealed class ProcessTests
                         lines.Add(line);
                 }
             });
-            await Task.Delay(random.Next(20, 400));
+            await Task.Delay(random.Next(20, 600));
             writer.Kill();
             await writer.WaitForExitAsync();
             await reading;
