@@ -278,4 +278,22 @@ public class CookieIssuingTests
 
         DateTime.ParseExact(expires, "r", CultureInfo.InvariantCulture).Should().Be(Epoch.AddHours(2).UtcDateTime);
     }
+
+    [Test]
+    public void FirstWriteAfterTheResponseStarted_Throws_AndLeavesNoServerSession()
+    {
+        using var manager = NewManager();
+        var request = new TestCarrier { ResponseStarted = true };
+        var session = manager.Start(request);
+
+        session.Invoking(s => s.Set("k", 1)).Should().Throw<InvalidOperationException>().WithMessage("*started*");
+
+        StoredSessions(manager).Should().Be(0, "a stored session whose cookie never left would be unreachable");
+        session.IsNew.Should().BeTrue();
+        session.Count.Should().Be(0);
+        request.ResponseStarted = false;
+        session.Set("k", 1);
+        request.Written.Should().ContainSingle();
+        StoredSessions(manager).Should().Be(1);
+    }
 }
