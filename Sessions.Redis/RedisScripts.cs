@@ -8,22 +8,24 @@ namespace Sessions.Redis;
 /// <c>v</c>+key (a value) and <c>f</c>+key (a flash), each stored as <c>ORDER:</c> followed by the
 /// <see cref="SessionValueCodec"/> bytes (ORDER is the insertion rank, so the order survives a reload although Redis
 /// hashes keep none); <c>#a</c> absolute deadline and <c>#i</c> idle deadline (UTC ticks, <c>#a</c> empty for none),
-/// <c>#v</c> version, <c>#n</c> the last insertion rank handed out, <c>#s</c> the stored size of the values and flashes.
+/// <c>#v</c> version, <c>#n</c> the last insertion rank handed out, <c>#s</c> the stored size of the values and flashes,
+/// <c>#c</c> the token of the change set that created the session.
 /// </summary>
 internal static class RedisScripts
 {
     /// <summary>
     /// Applies one request's changes. KEYS[1] the session key. ARGV: isNew, cleared, flashesCleared, absolute ticks,
-    /// idle ticks, PEXPIREAT milliseconds, size limit, then the deleted fields (count, names), then the set fields
-    /// (count, name/payload pairs). Returns 1 when applied, 0 when refused (a new session whose key exists, or an existing
-    /// session whose key is gone: destroyed, renewed or expired, so it is never recreated), -1 over the size limit.
+    /// idle ticks, PEXPIREAT milliseconds, size limit, creation token (new sessions), then the deleted fields (count,
+    /// names), then the set fields (count, name/payload pairs). Returns 1 when applied, 0 when refused (a new session
+    /// whose key exists, unless it is this change set's own earlier, timed-out create; or an existing session whose key
+    /// is gone: destroyed, renewed or expired, so it is never recreated), -1 over the size limit.
     /// Nothing is written before every check passed.
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
         local exists = redis.call('EXISTS', key) == 1
         if ARGV[1] == '1' then
-          if exists then return 0 end
+          if exists and redis.call('HGET', key, '#c') ~= ARGV[8] then return 0 end
         elseif not exists then
           return 0
         end
@@ -35,7 +37,7 @@ internal static class RedisScripts
             if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then removed[f] = true end
           end
         end
-        local i = 8
+        local i = 9
         local n = tonumber(ARGV[i])
         for j = 1, n do removed[ARGV[i + j]] = true end
         i = i + n + 1
@@ -71,6 +73,7 @@ internal static class RedisScripts
         end
         if size < 0 then size = 0 end
         redis.call('HSET', key, '#a', ARGV[4], '#i', ARGV[5], '#s', size)
+        if ARGV[1] == '1' then redis.call('HSET', key, '#c', ARGV[8]) end
         redis.call('HINCRBY', key, '#v', 1)
         redis.call('PEXPIREAT', key, ARGV[6])
         return 1

@@ -104,7 +104,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         if (changes is null)
             throw new ArgumentNullException(nameof(changes));
         var key = KeyOf(id);
-        var args = new List<RedisValue>(10 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 2 * (changes.SetValues.Count + changes.SetFlashes.Count))
+        var args = new List<RedisValue>(11 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 2 * (changes.SetValues.Count + changes.SetFlashes.Count))
         {
             changes.IsNew ? "1" : "0",
             changes.Cleared ? "1" : "0",
@@ -112,6 +112,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         };
         AddDeadlines(args, changes.AbsoluteDeadline, changes.IdleDeadline);
         args.Add(_maxPayloadBytes);
+        args.Add(changes.IsNew ? CreationToken(changes) : "");
         args.Add(changes.DeletedKeys.Count + changes.DeletedFlashes.Count);
         foreach (var deleted in changes.DeletedKeys)
             args.Add(ValueField(deleted));
@@ -138,6 +139,22 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         var argv = args.ToArray();
         return new(CommitCoreAsync(key, argv, cancellationToken));
     }
+
+    /// <summary>
+    /// A random token per change set that creates a session, stored with it: when a create timed out but reached Redis,
+    /// the retry of the same change set (the session keeps it pending) is recognised and applied as an update instead of
+    /// failing as an ID collision.
+    /// </summary>
+    private static string CreationToken(SessionChanges changes) =>
+        CreationTokens.GetValue(changes, static _ =>
+        {
+            var bytes = new byte[16];
+            using (var random = RandomNumberGenerator.Create())
+                random.GetBytes(bytes);
+            return Convert.ToBase64String(bytes);
+        });
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SessionChanges, string> CreationTokens = new();
 
     private async Task<bool> CommitCoreAsync(RedisKey key, RedisValue[] argv, CancellationToken cancellationToken)
     {
@@ -400,17 +417,20 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         if (Volatile.Read(ref _disposed) != 0)
             throw new ObjectDisposedException(nameof(RedisSessionDatabase));
         cancellationToken.ThrowIfCancellationRequested();
-        return GuardAsync(ExecuteAsync(command), operation, cancellationToken);
+        var abandoned = new CancellationTokenSource();
+        return GuardAsync(ExecuteAsync(command, abandoned.Token), operation, cancellationToken, abandoned);
     }
 
-    private async Task<T> ExecuteAsync<T>(Func<IDatabase, Task<T>> command)
+    private async Task<T> ExecuteAsync<T>(Func<IDatabase, Task<T>> command, CancellationToken abandoned)
     {
         var connection = await _connection.ConfigureAwait(false);
+        // The caller gave up while the connection was being made: send nothing it was told failed.
+        abandoned.ThrowIfCancellationRequested();
         return await command(connection.GetDatabase()).ConfigureAwait(false);
     }
 
     /// <summary>Waits for <paramref name="work"/> at most the operation timeout and turns every Redis failure into a <see cref="SessionDatabaseException"/>.</summary>
-    private async Task<T> GuardAsync<T>(Task<T> work, string operation, CancellationToken cancellationToken)
+    private async Task<T> GuardAsync<T>(Task<T> work, string operation, CancellationToken cancellationToken, CancellationTokenSource? abandoned = null)
     {
         try
         {
@@ -433,6 +453,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         }
         catch (Exception e) when (e is TimeoutException or RedisException)
         {
+            abandoned?.Cancel();
             Observe(work);
             throw e switch
             {
@@ -444,6 +465,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         }
         catch (OperationCanceledException)
         {
+            abandoned?.Cancel();
             Observe(work);
             throw;
         }
@@ -473,6 +495,9 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         var timeout = (int)Math.Min(int.MaxValue, options.OperationTimeout.TotalMilliseconds + 1000);
         config.AsyncTimeout = timeout;
         config.SyncTimeout = timeout;
+        // While disconnected, fail at once instead of queueing: a queued write could reach Redis after the caller was
+        // told it failed, and requests would pile up for the whole timeout.
+        config.BacklogPolicy = BacklogPolicy.FailFast;
         return config;
     }
 
