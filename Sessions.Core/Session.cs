@@ -291,7 +291,7 @@ public sealed class Session : IAsyncDisposable
         }
     }
 
-    /// <summary>Adds <paramref name="n"/> to the integer under <paramref name="key"/> (0 when missing or not an integer), stores it and returns it; atomic for the session.</summary>
+    /// <summary>Adds <paramref name="n"/> to the integer under <paramref name="key"/> (0 when missing or not an integer), stores it and returns it. Atomic among the requests of one session on the memory database; on a database that stores copies, concurrent requests each commit their own result and the last commit wins.</summary>
     public int Increment(string key, int n = 1)
     {
         ValidateKey(key);

@@ -29,6 +29,8 @@ internal static class ValueConverter
             case decimal v when v == decimal.Truncate(v) && v >= long.MinValue && v <= long.MaxValue: result = (long)v; return true;
             case string s: return long.TryParse(s, NumberStyles.AllowLeadingSign, Invariant, out result);
             case JsonElement e: return TryToInt64(JsonValues.FromElement(e), out result);
+            // An enum reads as its number, as it does after a JSON round trip through a serialising database.
+            case Enum e when Type.GetTypeCode(Enum.GetUnderlyingType(e.GetType())) != TypeCode.UInt64: result = Convert.ToInt64(e, Invariant); return true;
             default: result = 0; return false;
         }
     }
