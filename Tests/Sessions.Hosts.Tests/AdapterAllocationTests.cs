@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using Sessions.HttpListener;
+using Sessions.Owin;
+using Sessions.Testing;
+
+namespace Sessions.Hosts.Tests;
+
+/// <summary>
+/// What each adapter allocates per request on top of the core: the same <c>Start</c> of an existing session is measured
+/// with <see cref="GC.GetAllocatedBytesForCurrentThread"/> through the adapter and through a prebuilt core carrier,
+/// after warm-up. The numbers are printed; the bounds catch a regression (LINQ, closures, per-request delegates).
+/// </summary>
+[NonParallelizable]
+public sealed class AdapterAllocationTests
+{
+    private const int Rounds = 8;
+
+    [Test]
+    public void Owin_adapter_allocates_only_its_carrier_on_start()
+    {
+        using var sessions = new SessionManager(new SessionConfig { Cookie = "sid" });
+        var id = EstablishSession(sessions);
+        long adapter = 0, core = 0;
+        for (var round = 0; round < Rounds; round++)
+        {
+            // The host's part, built before measuring: the environment, its header dictionaries, its callback list.
+            var callbacks = new List<(Action<object>, object)>(4);
+            var environment = new Dictionary<string, object>(16, StringComparer.Ordinal)
+            {
+                ["owin.RequestHeaders"] = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
+                {
+                    ["Cookie"] = ["sid=" + id],
+                    ["Host"] = ["127.0.0.1"],
+                },
+                ["owin.ResponseHeaders"] = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase),
+                ["owin.RequestScheme"] = "http",
+                ["server.OnSendingHeaders"] = (Action<Action<object>, object>)((callback, state) => callbacks.Add((callback, state))),
+            };
+            var carrier = new TestCarrier("sid=" + id, "127.0.0.1");
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var viaAdapter = sessions.Start(environment);
+            var middle = GC.GetAllocatedBytesForCurrentThread();
+            var viaCore = sessions.Start(carrier);
+            var after = GC.GetAllocatedBytesForCurrentThread();
+
+            viaAdapter.GetString("name").Should().Be("iris");
+            viaCore.GetString("name").Should().Be("iris");
+            callbacks.Should().ContainSingle("the adapter registers one OnSendingHeaders callback");
+            adapter = middle - before;
+            core = after - middle;
+        }
+        TestContext.Out.WriteLine($"OWIN Start of an existing session: adapter path {adapter} B, core path {core} B, adapter adds {adapter - core} B");
+        (adapter - core).Should().BeLessThanOrEqualTo(64, "the carrier object is all the adapter adds (the environment entry is the host's dictionary)");
+    }
+
+    [Test]
+    public async Task HttpListener_adapter_allocates_only_its_carrier_on_start()
+    {
+        using var sessions = new SessionManager(new SessionConfig { Cookie = "sid" });
+        var id = EstablishSession(sessions);
+        var port = FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false });
+        long adapter = 0, core = 0;
+        for (var round = 0; round < Rounds; round++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/get");
+            request.Headers.TryAddWithoutValidation("Cookie", "sid=" + id).Should().BeTrue();
+            var sending = client.SendAsync(request);
+            var context = await listener.GetContextAsync();
+            var carrier = new TestCarrier("sid=" + id, "127.0.0.1");
+            (adapter, core) = Measure(sessions, context, carrier);
+            context.Response.Close();
+            (await sending).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+        TestContext.Out.WriteLine($"HttpListener Start of an existing session: adapter path {adapter} B, core path {core} B, adapter adds {adapter - core} B");
+        // WebHeaderCollection.GetValues would add 368 B (it re-parses the values); Get returns the stored string.
+        (adapter - core).Should().BeLessThanOrEqualTo(64, "the carrier is all the adapter adds (the ConditionalWeakTable entry is a GC handle)");
+    }
+
+    private static (long Adapter, long Core) Measure(SessionManager sessions, HttpListenerContext context, TestCarrier carrier)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var viaAdapter = sessions.Start(context);
+        var middle = GC.GetAllocatedBytesForCurrentThread();
+        var viaCore = sessions.Start(carrier);
+        var after = GC.GetAllocatedBytesForCurrentThread();
+        viaAdapter.GetString("name").Should().Be("iris");
+        viaCore.GetString("name").Should().Be("iris");
+        sessions.Start(context).Should().BeSameAs(viaAdapter, "the second Start of a request returns the same session");
+        return (middle - before, after - middle);
+    }
+
+    private static string EstablishSession(SessionManager sessions)
+    {
+        var carrier = new TestCarrier(null, "127.0.0.1");
+        sessions.Start(carrier).Set("name", "iris");
+        return carrier.Written.Should().ContainSingle().Subject.Value;
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
