@@ -125,6 +125,11 @@ internal static class ValueConverter
             result = same;
             return true;
         }
+        if (value is null && default(T) is null)
+        {
+            result = default!; // a stored null reads as null for any reference or nullable type
+            return true;
+        }
         var target = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
         object? converted = null;
         var ok = target == typeof(int) ? Box(TryToInt32(value, out var i), i, ref converted)
