@@ -256,9 +256,13 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     {
         if (id is null)
             throw new ArgumentNullException(nameof(id));
+#if NET
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(id));
+#else
         byte[] hash;
         using (var sha = SHA256.Create())
             hash = sha.ComputeHash(Encoding.UTF8.GetBytes(id));
+#endif
         var base64 = Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         return _prefix + "{" + base64 + "}";
     }

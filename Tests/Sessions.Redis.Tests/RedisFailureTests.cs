@@ -36,8 +36,9 @@ public sealed class RedisFailureTests
         var id = SessionIds.NewId();
 
         stopwatch.Restart();
-        await FailsAsync(() => database.LoadAsync(id, CancellationToken.None).AsTask(), id);
+        var down = await FailsAsync(() => database.LoadAsync(id, CancellationToken.None).AsTask(), id);
         stopwatch.Elapsed.Should().BeLessThan(Bound);
+        await TestContext.Out.WriteLineAsync($"load with Redis down failed after {stopwatch.Elapsed.TotalMilliseconds:0} ms: {down.Message}");
 
         // A request carrying a cookie cannot start: the store's failure reaches the caller (a host answers 5xx).
         await FailsAsync(() => manager.StartAsync(new TestCarrier($"{SessionConfig.DefaultCookieName}={id}")).AsTask(), id);
@@ -75,6 +76,7 @@ public sealed class RedisFailureTests
             pending.IsCompleted.Should().BeFalse("the load waits for Redis asynchronously, on no thread");
             var stopwatch = Stopwatch.StartNew();
             var failure = await FailsAsync(() => pending.AsTask(), id);
+            await TestContext.Out.WriteLineAsync($"stalled load failed after {stopwatch.Elapsed.TotalMilliseconds:0} ms: {failure.Message}");
             stopwatch.Elapsed.Should().BeGreaterThanOrEqualTo(Timeout - TimeSpan.FromMilliseconds(50)).And.BeLessThan(Bound);
             failure.Message.Should().Contain("Redis").And.Contain("500 ms").And.NotContain(database.KeyOf(id));
 
@@ -87,6 +89,7 @@ public sealed class RedisFailureTests
             var loads = Enumerable.Range(0, 50).Select(_ => database.LoadAsync(id, CancellationToken.None).AsTask()).ToArray();
             foreach (var load in loads)
                 await FailsAsync(() => load, id);
+            await TestContext.Out.WriteLineAsync($"50 concurrent stalled loads all failed after {stopwatch.Elapsed.TotalMilliseconds:0} ms");
             stopwatch.Elapsed.Should().BeLessThan(Bound + TimeSpan.FromMilliseconds(500));
         }
         finally
@@ -120,6 +123,7 @@ public sealed class RedisFailureTests
         await FailsAsync(() => database.DestroyAsync(session.Id, CancellationToken.None).AsTask(), session.Id);
         await FailsAsync(() => database.DestroyAllAsync(CancellationToken.None).AsTask(), session.Id);
         stopwatch.Elapsed.Should().BeLessThan(3 * Bound);
+        await TestContext.Out.WriteLineAsync($"three operations on a killed Redis failed in {stopwatch.Elapsed.TotalMilliseconds:0} ms in all");
 
         using var restarted = RedisProcess.Start(port);
         // The restarted server kept nothing (no persistence): the session is simply unknown, and new ones work.
