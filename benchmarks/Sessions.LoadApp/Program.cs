@@ -1,13 +1,17 @@
-// dotnet Sessions.LoadApp.dll --urls http://127.0.0.1:PORT --mode none|sessions|aspnet [--store memory]
+// dotnet Sessions.LoadApp.dll --urls http://127.0.0.1:PORT --mode none|sessions|aspnet [--store memory|redis|embedded]
+//     [--redis HOST:PORT] [--db PATH]
 // /set writes name=iris, /get reads it: the same two routes in every mode.
 using Sessions;
 using Sessions.AspNetCore;
+using Sessions.Redis;
+using Sessions.Sqlite;
 
 var mode = Option("--mode") ?? "sessions";
 var store = Option("--store") ?? "memory";
-if (store != "memory")
+var redis = Option("--redis") ?? "127.0.0.1:6379";
+if (store is not ("memory" or "redis" or "embedded") || (store == "embedded" && mode == "aspnet"))
 {
-    Console.Error.WriteLine($"Unknown --store '{store}' (supported: memory).");
+    Console.Error.WriteLine($"Unknown --store '{store}' for --mode {mode} (memory, redis; embedded for sessions only).");
     return 2;
 }
 
@@ -17,9 +21,16 @@ switch (mode)
 {
     case "sessions":
         builder.Services.AddSessions();
+        if (store == "redis")
+            builder.Services.AddRedisSessionDatabase(redis);
+        else if (store == "embedded")
+            builder.Services.AddSingleton<ISessionDatabase>(_ => new SqliteSessionDatabase(Option("--db") ?? Path.Combine(Path.GetTempPath(), "sessions-load.db")));
         break;
     case "aspnet":
-        builder.Services.AddDistributedMemoryCache();
+        if (store == "redis")
+            builder.Services.AddStackExchangeRedisCache(options => options.Configuration = redis);
+        else
+            builder.Services.AddDistributedMemoryCache();
         builder.Services.AddSession();
         break;
     case "none":

@@ -5,20 +5,16 @@ namespace Sessions.Samples.AspNetCore;
 /// <summary>The sample application: the route contract of SPEC §7 on ASP.NET Core, built so tests can start it on any port.</summary>
 public static class SampleApp
 {
-    /// <summary>The stores this build of the sample knows.</summary>
-    public static readonly string[] Stores = ["memory"];
-
-    /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store</c>).</summary>
+    /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store memory|redis|embedded</c>, <c>--redis</c>, <c>--db</c>).</summary>
     /// <exception cref="ArgumentException">An argument names an unknown store.</exception>
     public static WebApplication Build(string[] args)
     {
-        var store = ReadOption(args, "--store") ?? "memory";
-        if (Array.IndexOf(Stores, store) < 0)
-            throw new ArgumentException($"Unknown --store '{store}': this sample supports {string.Join(", ", Stores)}.");
-
+        var options = SampleOptions.Parse(args);
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSessions(config => config.Cookie = "sid");
+        if (options.Store != "memory")
+            builder.Services.AddSingleton(_ => options.CreateDatabase()!); // created, and disposed at shutdown, by the container
         var app = builder.Build();
         app.UseSessions();
         Map(app);
@@ -136,18 +132,6 @@ public static class SampleApp
             return key;
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         await context.Response.WriteAsync("missing query parameter 'key'");
-        return null;
-    }
-
-    private static string? ReadOption(string[] args, string name)
-    {
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == name && i + 1 < args.Length)
-                return args[i + 1];
-            if (args[i].StartsWith(name + "=", StringComparison.Ordinal))
-                return args[i].Substring(name.Length + 1);
-        }
         return null;
     }
 }

@@ -12,8 +12,9 @@ public static class SampleApp
     public static ListenerServer Start(string[] args)
     {
         var options = SampleOptions.Parse(args);
-        var sessions = new SessionManager(new SessionConfig { Cookie = "sid" });
-        return new ListenerServer(options.Urls, context => ServeAsync(sessions, context), sessions);
+        var store = SampleStore.Open(options);
+        var sessions = store.Sessions;
+        return new ListenerServer(options.Urls, context => ServeAsync(sessions, context), store);
     }
 
     private static async Task ServeAsync(SessionManager sessions, HttpListenerContext context)

@@ -17,9 +17,10 @@ public static class SampleApp
     public static ListenerServer Start(string[] args)
     {
         var options = SampleOptions.Parse(args);
-        var sessions = new SessionManager(new SessionConfig { Cookie = "sid" });
+        var store = SampleStore.Open(options);
+        var sessions = store.Sessions;
         var app = SessionsOwinMiddleware.Create(sessions)(environment => ServeAsync(sessions, environment));
-        return OwinHttpListenerHost.Start(options.Urls, app, sessions);
+        return OwinHttpListenerHost.Start(options.Urls, app, store);
     }
 
     private static async Task ServeAsync(SessionManager sessions, IDictionary<string, object> environment)

@@ -1,15 +1,20 @@
 namespace Sessions.Samples;
 
-/// <summary>The samples' command line, read as samples/AspNetCore reads it: <c>--urls URL[;URL]</c> and <c>--store memory</c>.</summary>
+/// <summary>
+/// The samples' command line, the same on every host: <c>--urls URL[;URL]</c>, <c>--store memory|redis|embedded</c>,
+/// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>) and <c>--db PATH</c> (default <c>sessions.db</c>).
+/// </summary>
 internal sealed class SampleOptions
 {
     /// <summary>The stores this build of the samples knows.</summary>
-    public static readonly string[] Stores = ["memory"];
+    public static readonly string[] Stores = ["memory", "redis", "embedded"];
 
-    private SampleOptions(IReadOnlyList<string> urls, string store)
+    private SampleOptions(IReadOnlyList<string> urls, string store, string redis, string db)
     {
         Urls = urls;
         Store = store;
+        Redis = redis;
+        Db = db;
     }
 
     /// <summary>The URLs to listen on, without trailing slash (ASP.NET Core's default when none is given).</summary>
@@ -17,6 +22,21 @@ internal sealed class SampleOptions
 
     /// <summary>The store name.</summary>
     public string Store { get; }
+
+    /// <summary>The Redis server (StackExchange.Redis configuration) for <c>--store redis</c>.</summary>
+    public string Redis { get; }
+
+    /// <summary>The database file for <c>--store embedded</c>.</summary>
+    public string Db { get; }
+
+    /// <summary>The database the store names; <see langword="null"/> for memory (the manager's default).</summary>
+    /// <exception cref="SessionDatabaseException">The embedded database file cannot be opened.</exception>
+    public ISessionDatabase? CreateDatabase() => Store switch
+    {
+        "redis" => new Sessions.Redis.RedisSessionDatabase(Redis),
+        "embedded" => new Sessions.Sqlite.SqliteSessionDatabase(Db),
+        _ => null,
+    };
 
     /// <summary>Reads the arguments.</summary>
     /// <exception cref="ArgumentException">An argument names an unknown store or is not an http URL.</exception>
@@ -35,7 +55,7 @@ internal sealed class SampleOptions
         }
         if (urls.Count == 0)
             throw new ArgumentException("--urls names no URL.");
-        return new SampleOptions(urls, store);
+        return new SampleOptions(urls, store, ReadOption(args, "--redis") ?? "127.0.0.1:6379", ReadOption(args, "--db") ?? "sessions.db");
     }
 
     private static string? ReadOption(string[] args, string name)
@@ -48,42 +68,5 @@ internal sealed class SampleOptions
                 return args[i].Substring(name.Length + 1);
         }
         return null;
-    }
-}
-
-/// <summary>Runs a sample until Ctrl+C or SIGTERM; shared by the samples' Program.cs.</summary>
-internal static class SampleMain
-{
-    public static async Task<int> RunAsync(string[] args, Func<string[], ListenerServer> start)
-    {
-        ListenerServer server;
-        try
-        {
-            server = start(args);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        await using (server)
-        {
-            var stop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                stop.TrySetResult(true);
-            };
-            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-                System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-                {
-                    context.Cancel = true;
-                    stop.TrySetResult(true);
-                });
-            foreach (var url in server.Urls)
-                Console.WriteLine("Now listening on: " + url);
-            await stop.Task.ConfigureAwait(false);
-        }
-        return 0;
     }
 }

@@ -1,0 +1,38 @@
+namespace Sessions.Samples;
+
+/// <summary>Runs a sample until Ctrl+C or SIGTERM; shared by the samples' Program.cs.</summary>
+internal static class SampleMain
+{
+    public static async Task<int> RunAsync(string[] args, Func<string[], ListenerServer> start)
+    {
+        ListenerServer server;
+        try
+        {
+            server = start(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        await using (server)
+        {
+            var stop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                stop.TrySetResult(true);
+            };
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+                System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+                {
+                    context.Cancel = true;
+                    stop.TrySetResult(true);
+                });
+            foreach (var url in server.Urls)
+                Console.WriteLine("Now listening on: " + url);
+            await stop.Task.ConfigureAwait(false);
+        }
+        return 0;
+    }
+}
