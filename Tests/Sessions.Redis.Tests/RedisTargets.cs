@@ -5,6 +5,8 @@ using Garnet;
 using Garnet.server;
 using StackExchange.Redis;
 
+using Sessions.Testing;
+
 namespace Sessions.Redis.Tests;
 
 /// <summary>A Redis-compatible server (or cluster) a test fixture starts, with a multiplexer on it and admin access to each primary.</summary>

@@ -1,13 +1,13 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace Sessions.Redis.Tests;
+namespace Sessions.Testing;
 
 /// <summary>
 /// A minimal RESP client on its own socket, for setting servers up and reading their statistics without going through
 /// (or being counted with) the multiplexer under test.
 /// </summary>
-internal sealed class RespClient : IDisposable
+public sealed class RespClient : IDisposable
 {
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;

@@ -4,10 +4,10 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Sessions.Redis.Tests;
+namespace Sessions.Testing;
 
 /// <summary>A real <c>redis-server</c> started by a test on a loopback port and stopped by its own PID.</summary>
-internal sealed class RedisProcess : IDisposable
+public sealed class RedisProcess : IDisposable
 {
     private const int SigStop = 19;
     private const int SigCont = 18;
