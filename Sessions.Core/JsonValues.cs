@@ -13,9 +13,27 @@ public static class JsonValues
     /// <exception cref="JsonException">The input is not valid JSON.</exception>
     public static object? Read(ReadOnlySpan<byte> utf8Json)
     {
+        // Scalars, by far the most common session values, are read straight off the reader; only objects and arrays
+        // need a document.
         var reader = new Utf8JsonReader(utf8Json);
-        using var document = JsonDocument.ParseValue(ref reader);
-        return FromElement(document.RootElement);
+        if (!reader.Read())
+            throw new JsonException("The value is empty.");
+        object? value;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String: value = reader.GetString(); break;
+            case JsonTokenType.Number: value = reader.TryGetInt64(out var integer) ? integer : (object)reader.GetDouble(); break;
+            case JsonTokenType.True: value = true; break;
+            case JsonTokenType.False: value = false; break;
+            case JsonTokenType.Null: value = null; break;
+            default:
+                using (var document = JsonDocument.ParseValue(ref reader))
+                    value = document.RootElement.Clone();
+                break;
+        }
+        if (reader.Read())
+            throw new JsonException("The value is followed by more JSON.");
+        return value;
     }
 
     /// <summary>Turns a JSON element into a plain value (objects and arrays stay <see cref="JsonElement"/>, cloned so they outlive their document).</summary>
