@@ -8,13 +8,13 @@ namespace Sessions.Hosts.Tests;
 [Parallelizable(ParallelScope.Self)]
 public sealed class CrossHostTranscriptTests
 {
-    [Test]
-    public async Task Every_host_answers_the_same_script_identically()
+    [TestCaseSource(typeof(SampleHost), nameof(SampleHost.Stores))]
+    public async Task Every_host_answers_the_same_script_identically(string store)
     {
         var transcripts = new Dictionary<string, List<string>>();
         foreach (var name in SampleHost.Names)
         {
-            await using var host = await SampleHost.StartAsync(name);
+            await using var host = await SampleHost.StartAsync(name, store);
             transcripts[name] = await RunScriptAsync(host);
         }
 
@@ -25,7 +25,7 @@ public sealed class CrossHostTranscriptTests
             var transcript = transcripts[name];
             transcript.Should().HaveCount(reference.Count, name);
             for (var i = 0; i < reference.Count; i++)
-                transcript[i].Should().Be(reference[i], $"{name} must answer step {i} as ASP.NET Core does");
+                transcript[i].Should().Be(reference[i], $"{name} on {store} must answer step {i} as ASP.NET Core does");
         }
     }
 

@@ -3,29 +3,82 @@ using System.Net.Sockets;
 
 namespace Sessions.Hosts.Tests;
 
-/// <summary>One host's sample, started in-process on 127.0.0.1 and a free port.</summary>
+/// <summary>
+/// One host's sample, started in-process on 127.0.0.1 and a free port, on one store: <c>memory</c>, <c>redis</c> (the
+/// run's <see cref="SharedRedis"/> server) or <c>embedded</c> (a fresh database file in a temporary folder, deleted
+/// when the host stops).
+/// </summary>
 public sealed class SampleHost : IAsyncDisposable
 {
     /// <summary>The hosts every cross-host test runs against.</summary>
     public static readonly string[] Names = ["AspNetCore", "HttpListener", "Owin"];
 
-    private readonly Func<ValueTask> _stop;
+    /// <summary>The stores every cross-host test runs against.</summary>
+    public static readonly string[] Stores = ["memory", "redis", "embedded"];
 
-    private SampleHost(string name, Uri baseAddress, Func<ValueTask> stop)
+    private readonly Func<ValueTask> _stop;
+    private bool _stopped;
+    private readonly string[] _storeArgs;
+    private DirectoryInfo? _temporary;
+
+    private SampleHost(string name, string store, string[] storeArgs, Uri baseAddress, Func<ValueTask> stop)
     {
         Name = name;
+        Store = store;
+        _storeArgs = storeArgs;
         BaseAddress = baseAddress;
         _stop = stop;
     }
 
+    /// <summary>Every (host, store) pair, as fixture arguments.</summary>
+    public static IEnumerable<TestFixtureData> HostsAndStores() =>
+        from store in Stores
+        from name in Names
+        select new TestFixtureData(name, store);
+
     public string Name { get; }
+
+    public string Store { get; }
 
     /// <summary>Exactly <c>http://127.0.0.1:PORT/</c>: HttpListener matches the Host header against its prefix.</summary>
     public Uri BaseAddress { get; }
 
     public int Port => BaseAddress.Port;
 
-    public static async Task<SampleHost> StartAsync(string name)
+    /// <summary>Starts <paramref name="name"/>'s sample on <paramref name="store"/> (an embedded store gets a new file).</summary>
+    public static async Task<SampleHost> StartAsync(string name, string store = "memory")
+    {
+        DirectoryInfo? temporary = null;
+        string[] storeArgs = store switch
+        {
+            "memory" => [],
+            "redis" => ["--store", "redis", "--redis", SharedRedis.Endpoint],
+            "embedded" => ["--store", "embedded", "--db", Path.Combine((temporary = Directory.CreateTempSubdirectory("sessions-hosts-")).FullName, "sessions.db")],
+            _ => throw new ArgumentOutOfRangeException(nameof(store), store, "Unknown store."),
+        };
+        try
+        {
+            var host = await StartOnFreePortAsync(name, store, storeArgs);
+            host._temporary = temporary;
+            return host;
+        }
+        catch
+        {
+            temporary?.Delete(recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Stops this host and starts its sample again on the same store (the same database file), on a new port.</summary>
+    public async Task<SampleHost> RestartAsync()
+    {
+        await StopAsync();
+        var host = await StartOnFreePortAsync(Name, Store, _storeArgs);
+        (host._temporary, _temporary) = (_temporary, null);
+        return host;
+    }
+
+    private static async Task<SampleHost> StartOnFreePortAsync(string name, string store, string[] storeArgs)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -33,7 +86,7 @@ public sealed class SampleHost : IAsyncDisposable
             var url = $"http://127.0.0.1:{FreePort()}";
             try
             {
-                return await StartAsync(name, url);
+                return await StartAsync(name, store, storeArgs, url);
             }
             catch (Exception e) when (attempt < 5 && e is IOException or HttpListenerException or SocketException)
             {
@@ -42,9 +95,9 @@ public sealed class SampleHost : IAsyncDisposable
         }
     }
 
-    private static async Task<SampleHost> StartAsync(string name, string url)
+    private static async Task<SampleHost> StartAsync(string name, string store, string[] storeArgs, string url)
     {
-        string[] args = ["--urls", url];
+        string[] args = ["--urls", url, .. storeArgs];
         switch (name)
         {
             case "AspNetCore":
@@ -59,7 +112,7 @@ public sealed class SampleHost : IAsyncDisposable
                     await app.DisposeAsync();
                     throw;
                 }
-                return new SampleHost(name, new Uri(url + "/"), async () =>
+                return new SampleHost(name, store, storeArgs, new Uri(url + "/"), async () =>
                 {
                     await app.StopAsync();
                     await app.DisposeAsync();
@@ -68,12 +121,12 @@ public sealed class SampleHost : IAsyncDisposable
             case "HttpListener":
             {
                 var server = Sessions.Samples.HttpListener.SampleApp.Start(args);
-                return new SampleHost(name, new Uri(server.Urls[0] + "/"), server.DisposeAsync);
+                return new SampleHost(name, store, storeArgs, new Uri(server.Urls[0] + "/"), server.DisposeAsync);
             }
             case "Owin":
             {
                 var server = Sessions.Samples.Owin.SampleApp.Start(args);
-                return new SampleHost(name, new Uri(server.Urls[0] + "/"), server.DisposeAsync);
+                return new SampleHost(name, store, storeArgs, new Uri(server.Urls[0] + "/"), server.DisposeAsync);
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown host.");
@@ -89,5 +142,23 @@ public sealed class SampleHost : IAsyncDisposable
         return port;
     }
 
-    public ValueTask DisposeAsync() => _stop();
+    private async ValueTask StopAsync()
+    {
+        if (_stopped)
+            return;
+        _stopped = true;
+        await _stop();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        finally
+        {
+            _temporary?.Delete(recursive: true);
+        }
+    }
 }

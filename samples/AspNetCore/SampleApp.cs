@@ -106,7 +106,8 @@ public static class SampleApp
         app.MapGet("/all", async context =>
         {
             var session = await sessions.StartAsync(context);
-            await context.Response.WriteAsJsonAsync(session.GetAll());
+            // The serialiser's defaults, as the stores that keep copies write values: the same names on every store.
+            await context.Response.WriteAsJsonAsync(session.GetAll(), System.Text.Json.JsonSerializerOptions.Default);
         });
 
         async Task Flash(HttpContext context, bool consume)

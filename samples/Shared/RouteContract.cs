@@ -28,8 +28,9 @@ internal static class RouteContract
     private const string TextHtml = "text/html; charset=utf-8";
     private const string Json = "application/json; charset=utf-8";
 
-    // ASP.NET Core's WriteAsJsonAsync uses the web defaults (camelCase properties).
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+    // The serialiser's defaults (property names as declared), as the ASP.NET Core sample's /all and as the stores that
+    // keep copies write values: a value read back from Redis or the embedded database is JSON that keeps those names.
+    private static readonly JsonSerializerOptions JsonOptions = JsonSerializerOptions.Default;
 
     private static readonly string[] Paths =
     [
