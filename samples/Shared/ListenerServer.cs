@@ -17,9 +17,19 @@ public sealed class ListenerServer : IAsyncDisposable
     {
         _handler = handler;
         _owned = owned;
-        foreach (var url in urls)
-            _listener.Prefixes.Add(url + "/");
-        _listener.Start();
+        try
+        {
+            foreach (var url in urls)
+                _listener.Prefixes.Add(url + "/");
+            _listener.Start();
+        }
+        catch
+        {
+            // Not listening (port taken, bad prefix): release what the server was to own, e.g. the embedded database's lock.
+            _listener.Close();
+            owned?.Dispose();
+            throw;
+        }
         Urls = urls;
         _loop = Task.Run(AcceptAsync);
     }

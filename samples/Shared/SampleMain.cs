@@ -10,8 +10,9 @@ internal static class SampleMain
         {
             server = start(args);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or SessionDatabaseException)
         {
+            // A bad argument, or a store that cannot be opened (the embedded database in use by another process).
             Console.Error.WriteLine(e.Message);
             return 2;
         }
