@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Sessions.Hosts.Tests;
+
+/// <summary>
+/// One sample run as its own process (<c>dotnet Sessions.Samples.HOST.dll --urls ... --store ...</c>), from the build
+/// output the test project references; nothing is built here. Stopped by its PID (SIGTERM, or killed), and always
+/// killed and waited for when disposed.
+/// </summary>
+public sealed class SampleProcess : IDisposable
+{
+    private const int SigTerm = 15;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private SampleProcess(string name, Process process, Uri baseAddress)
+    {
+        Name = name;
+        _process = process;
+        BaseAddress = baseAddress;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+
+    public Uri BaseAddress { get; }
+
+    public int Pid => _process.Id;
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    /// <summary>
+    /// The sample's dll in its own build output, samples/HOST/bin/CONFIGURATION/TFM (the test project references every
+    /// sample, so they are built). Not the copy beside the tests: this project runs on the ASP.NET Core shared framework,
+    /// so its output leaves out the package assemblies that framework provides (Microsoft.Extensions.Logging.Abstractions,
+    /// which StackExchange.Redis needs) while the HttpListener and OWIN samples run on Microsoft.NETCore.App alone.
+    /// </summary>
+    public static string DllPath(string name)
+    {
+        var file = $"Sessions.Samples.{name}.dll";
+        // Tests/Sessions.Hosts.Tests/bin/<Configuration>/<tfm>/ -> samples/<Host>/bin/<Configuration>/<tfm>/
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = output.Parent!.Name;
+        var looked = new List<string>();
+        for (var directory = output.Parent; directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "samples", name, "bin", configuration, output.Name, file);
+            if (File.Exists(candidate))
+                return candidate;
+            looked.Add(candidate);
+        }
+        Assert.Fail($"The sample {name} is not built: none of {string.Join(", ", looked)} exists.");
+        return null!;
+    }
+
+    /// <summary>Starts the sample and waits until it answers <c>GET /</c>.</summary>
+    public static async Task<SampleProcess> StartAsync(string name, params string[] storeArgs)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var process = Launch(name, FreePort(), storeArgs);
+            try
+            {
+                await process.WaitUntilServingAsync();
+                return process;
+            }
+            catch (SampleExitedException) when (attempt < 3 && process.Output.Contains("address", StringComparison.OrdinalIgnoreCase))
+            {
+                process.Dispose(); // the free port was taken meanwhile: try another
+            }
+            catch
+            {
+                process.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Starts the sample expecting it to fail at start-up; returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string name, params string[] storeArgs)
+    {
+        using var process = Launch(name, FreePort(), storeArgs);
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            await process._process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"{name} was expected to exit but still runs after {StartTimeout.TotalSeconds} s: {process.Output}");
+        }
+        return (process._process.ExitCode, process.Output);
+    }
+
+    private static SampleProcess Launch(string name, int port, string[] storeArgs)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        var url = "http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var arg in new[] { DllPath(name), "--urls", url }.Concat(storeArgs))
+            start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"dotnet did not start {name}.");
+        return new SampleProcess(name, process, new Uri(url + "/"));
+    }
+
+    /// <summary>Stops the sample: SIGTERM (a graceful shutdown that closes the store) or SIGKILL (a crash), then waits for the exit.</summary>
+    public async Task StopAsync(bool kill)
+    {
+        if (kill)
+            _process.Kill();
+        else if (SendSignal(_process.Id, SigTerm) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}.");
+        using var timeout = new CancellationTokenSource(ExitTimeout);
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    private async Task WaitUntilServingAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                _process.WaitForExit(); // drain the output
+                throw new SampleExitedException($"{Name} exited with {_process.ExitCode} before serving: {Output}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(BaseAddress);
+                if (response.StatusCode == HttpStatusCode.OK)
+                    return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet
+            }
+            if (deadline.Elapsed > StartTimeout)
+                throw new TimeoutException($"{Name} did not answer on {BaseAddress} within {StartTimeout.TotalSeconds} s: {Output}");
+            await Task.Delay(50); // bounded polling for the process to start
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
+    }
+
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
+            return host;
+        if (Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet")
+            return current;
+        return "dotnet";
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit((int)ExitTimeout.TotalMilliseconds);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // never started or already gone
+        }
+        _process.Dispose();
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    private sealed class SampleExitedException(string message) : Exception(message);
+}
