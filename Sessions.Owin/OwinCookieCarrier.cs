@@ -6,7 +6,8 @@ namespace Sessions.Owin;
 /// </summary>
 /// <remarks>
 /// It registers one <c>server.OnSendingHeaders</c> callback: from then on headers can no longer change, so a late cookie
-/// write throws instead of being silently lost, and a database that stores copies gets its commit started.
+/// write throws instead of being silently lost, and a database that stores copies gets its commit, completed before the
+/// headers go out.
 /// </remarks>
 internal sealed class OwinCookieCarrier : ICookieCarrier
 {
@@ -17,7 +18,6 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
 
     private readonly IDictionary<string, object> _environment;
     private bool _headersSent;
-    private Task? _pendingCommit;
 
     private OwinCookieCarrier(IDictionary<string, object> environment) => _environment = environment;
 
@@ -85,36 +85,27 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         environment.TryGetValue(EnvironmentKey, out var value) ? value as OwinCookieCarrier : null;
 
     /// <summary>
-    /// Commits the session: first waits for a commit started when the headers were sent, then commits what changed since.
-    /// A failure propagates, so a write is never reported as saved when it was not.
+    /// Commits what changed since the headers were sent (their commit already completed). A failure propagates, so a
+    /// write is never reported as saved when it was not.
     /// </summary>
-    public ValueTask CommitAsync(CancellationToken cancellationToken)
-    {
-        var pending = _pendingCommit;
-        if (pending is null)
-            return Session is { } session ? session.CommitAsync(cancellationToken) : default;
-        return AwaitPendingThenCommitAsync(pending, cancellationToken);
-    }
-
-    private async ValueTask AwaitPendingThenCommitAsync(Task pending, CancellationToken cancellationToken)
-    {
-        _pendingCommit = null;
-        await pending.ConfigureAwait(false);
-        if (Session is { } session)
-            await session.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public ValueTask CommitAsync(CancellationToken cancellationToken) =>
+        Session is { } session ? session.CommitAsync(cancellationToken) : default;
 
     private void HeadersSending()
     {
         _headersSent = true;
-        // OnSendingHeaders callbacks are synchronous: start the commit here (a no-op with the memory database) and let
-        // the middleware await it after the application, so the client's next request finds the changes.
         if (Session is not { } session)
             return;
+        // OnSendingHeaders callbacks are synchronous, and once they return the response can reach the client (a body
+        // with Content-Length is complete on the wire before the application's task ends): a commit merely started here
+        // could land after the client's next request, on another connection or another process sharing the store, had
+        // read the old data. So wait for it, as Katana's authentication handlers wait for their session store in this
+        // callback. A no-op with the memory database; a failure propagates to the write that sent the headers, before
+        // any of the response goes out. The database awaits with ConfigureAwait(false), so this does not deadlock
+        // under a synchronization context.
         var commit = session.CommitAsync(CancellationToken.None);
-        if (commit.IsCompletedSuccessfully)
-            return;
-        _pendingCommit = commit.AsTask();
+        if (!commit.IsCompletedSuccessfully)
+            commit.AsTask().GetAwaiter().GetResult();
     }
 
     private string[]? RequestHeader(string name) =>

@@ -7,11 +7,12 @@ namespace Sessions.Owin;
 /// then <c>sessions.Start(context.Environment)</c> in the application.
 /// </summary>
 /// <remarks>
-/// The commit starts in <c>server.OnSendingHeaders</c>, before the headers go out. Those callbacks are synchronous, so
-/// with a database that stores copies the commit can only be started there; the middleware awaits it when the
-/// application's task completes and then commits anything changed after the headers were sent. A commit failure
-/// propagates from the middleware (the host turns it into a failed response if it can); a write is never reported as
-/// saved when it was not. The cookie itself is a header, written when the session is first written, so write to the
+/// The session is committed in <c>server.OnSendingHeaders</c>, before the headers go out. Those callbacks are
+/// synchronous, so with a database that stores copies the callback waits for the commit (as Katana's authentication
+/// handlers wait for their session store there): when the client sees the response, its changes are stored. When the
+/// application's task completes the middleware commits anything changed after the headers were sent. A commit failure
+/// propagates (from the write that sends the headers, or from the middleware; the host turns it into a failed response
+/// if it can); a write is never reported as saved when it was not. The cookie itself is a header, written when the session is first written, so write to the
 /// session before the response body.
 /// </remarks>
 public static class SessionsOwinMiddleware
