@@ -21,7 +21,6 @@ Task("Test").IsDependentOn("Build").Does(() =>
         Configuration = configuration,
         NoBuild = true,
         NoRestore = true,
-        Loggers = { "console;verbosity=normal" },
     });
 });
 
