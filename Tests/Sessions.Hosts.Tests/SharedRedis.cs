@@ -21,7 +21,9 @@ public sealed class SharedRedis
     [OneTimeTearDown]
     public void StopServer()
     {
-        if (Server.IsValueCreated)
-            Server.Value.Dispose();
+        if (!Server.IsValueCreated)
+            return;
+        Server.Value.Dispose(); // killed by its PID and waited for
+        Directory.Delete(Server.Value.Directory, recursive: true);
     }
 }
