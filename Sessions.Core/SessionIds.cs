@@ -19,6 +19,9 @@ public static class SessionIds
 #if !NET6_0_OR_GREATER
     private static readonly RandomNumberGenerator Random = RandomNumberGenerator.Create();
 #endif
+#if NET8_0_OR_GREATER
+    private static readonly System.Buffers.SearchValues<char> IdCharacters = System.Buffers.SearchValues.Create(Alphabet);
+#endif
 
     /// <summary>A new ID: 256 bits from the operating system's CSPRNG, as 43 base64url characters.</summary>
     public static string NewId()
@@ -43,12 +46,16 @@ public static class SessionIds
     {
         if (id.Length < MinLength || id.Length > MaxLength)
             return false;
+#if NET8_0_OR_GREATER
+        return !id.ContainsAnyExcept(IdCharacters);
+#else
         foreach (var c in id)
         {
             if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
                 return false;
         }
         return true;
+#endif
     }
 
     // 32 bytes -> 43 chars: ten full 3-byte groups, then 2 bytes into 3 chars.

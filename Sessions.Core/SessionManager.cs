@@ -13,6 +13,7 @@ public sealed class SessionManager : IDisposable
     private readonly TimeProvider _time;
     private readonly MemorySessionDatabase? _ownDatabase;
     private ISessionDatabase _database = null!;
+    private ISessionLookup? _lookup; // the database's allocation-free lookup, when it has one and no encoder is in the way
 
     /// <summary>Builds a manager; the configuration is validated and copied.</summary>
     /// <exception cref="ArgumentException">A configuration field is invalid; the message names it.</exception>
@@ -44,6 +45,7 @@ public sealed class SessionManager : IDisposable
     {
         if (database is null)
             throw new ArgumentNullException(nameof(database));
+        Volatile.Write(ref _lookup, Config.Encoder is null ? database as ISessionLookup : null);
         var previous = Interlocked.Exchange(ref _database, database);
         if (previous is ISessionExpirationSource oldSource)
             oldSource.SessionExpired -= OnExpired;
@@ -71,7 +73,7 @@ public sealed class SessionManager : IDisposable
             return current;
         // After Destroy with AllowReclaim the request's old cookie is ignored: the new session replaces it.
         Session? session = null;
-        if (current is null && !(Config.Encoder is null && Database is ISessionLookup lookup && TryFind(carrier, lookup, out session)))
+        if (current is null && !(Volatile.Read(ref _lookup) is { } lookup && TryFind(carrier, lookup, out session)))
             session = await LoadFromCookieAsync(carrier, cancellationToken).ConfigureAwait(false);
         if (session is null)
         {
