@@ -23,58 +23,77 @@ internal static class RedisScripts
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
-        local exists = redis.call('EXISTS', key) == 1
+        local i = 9
+        local n = tonumber(ARGV[i])
+        i = i + n + 1
+        local sets = tonumber(ARGV[i])
+        local first = i + 1
+        -- One read: the metadata and the current value of every field this commit deletes or sets.
+        local fields = {'#i', '#s', '#c', '#v', '#n'}
+        for j = 1, n do fields[#fields + 1] = ARGV[9 + j] end
+        for j = 0, sets - 1 do fields[#fields + 1] = ARGV[first + 2 * j] end
+        local current = redis.call('HMGET', key, unpack(fields))
+        local exists = current[1] ~= false
         if ARGV[1] == '1' then
-          if exists and redis.call('HGET', key, '#c') ~= ARGV[8] then return 0 end
+          if exists and current[3] ~= ARGV[8] then return 0 end
         elseif not exists then
           return 0
         end
-        local size = tonumber(redis.call('HGET', key, '#s') or '0') or 0
+        local size = tonumber(current[2] or '0') or 0
+        local version = tonumber(current[4] or '0') or 0
+        local counter = tonumber(current[5] or '0') or 0
+        local old = {}
+        for k = 6, #fields do old[fields[k]] = current[k] end
         local removed = {}
         if ARGV[2] == '1' or ARGV[3] == '1' then
           for _, f in ipairs(redis.call('HKEYS', key)) do
             local c = string.sub(f, 1, 1)
-            if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then removed[f] = true end
+            if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then removed[f] = redis.call('HSTRLEN', key, f) end
           end
         end
-        local i = 9
-        local n = tonumber(ARGV[i])
-        for j = 1, n do removed[ARGV[i + j]] = true end
-        i = i + n + 1
-        local sets = tonumber(ARGV[i])
-        local first = i + 1
+        for j = 1, n do
+          local f = ARGV[9 + j]
+          if old[f] then removed[f] = string.len(old[f]) end
+        end
         local projected = size
-        for f in pairs(removed) do projected = projected - redis.call('HSTRLEN', key, f) end
+        for _, length in pairs(removed) do projected = projected - length end
+        local writes = {}
         for j = 0, sets - 1 do
           local f = ARGV[first + 2 * j]
-          if not removed[f] then projected = projected - redis.call('HSTRLEN', key, f) end
-          projected = projected + string.len(ARGV[first + 2 * j + 1]) + 21
+          local order = nil
+          if not removed[f] and old[f] then
+            projected = projected - string.len(old[f])
+            order = string.match(old[f], '^(%d+):')
+          end
+          if not order then
+            counter = counter + 1
+            order = tostring(counter)
+          end
+          local stored = order .. ':' .. ARGV[first + 2 * j + 1]
+          projected = projected + string.len(stored)
+          writes[#writes + 1] = f
+          writes[#writes + 1] = stored
         end
         if projected > tonumber(ARGV[7]) then return -1 end
-        for f in pairs(removed) do
-          local length = redis.call('HSTRLEN', key, f)
-          if length > 0 then
-            size = size - length
-            redis.call('HDEL', key, f)
-          end
+        local deletes = {}
+        for f in pairs(removed) do deletes[#deletes + 1] = f end
+        if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
+        if projected < 0 then projected = 0 end
+        writes[#writes + 1] = '#a'
+        writes[#writes + 1] = ARGV[4]
+        writes[#writes + 1] = '#i'
+        writes[#writes + 1] = ARGV[5]
+        writes[#writes + 1] = '#s'
+        writes[#writes + 1] = projected
+        writes[#writes + 1] = '#v'
+        writes[#writes + 1] = version + 1
+        writes[#writes + 1] = '#n'
+        writes[#writes + 1] = counter
+        if ARGV[1] == '1' then
+          writes[#writes + 1] = '#c'
+          writes[#writes + 1] = ARGV[8]
         end
-        for j = 0, sets - 1 do
-          local f = ARGV[first + 2 * j]
-          local current = redis.call('HGET', key, f)
-          local order = nil
-          if current then
-            size = size - string.len(current)
-            order = string.match(current, '^(%d+):')
-          end
-          if not order then order = redis.call('HINCRBY', key, '#n', 1) end
-          local stored = order .. ':' .. ARGV[first + 2 * j + 1]
-          size = size + string.len(stored)
-          redis.call('HSET', key, f, stored)
-        end
-        if size < 0 then size = 0 end
-        redis.call('HSET', key, '#a', ARGV[4], '#i', ARGV[5], '#s', size)
-        if ARGV[1] == '1' then redis.call('HSET', key, '#c', ARGV[8]) end
-        redis.call('HINCRBY', key, '#v', 1)
+        redis.call('HSET', key, unpack(writes))
         redis.call('PEXPIREAT', key, ARGV[6])
         return 1
         """);
