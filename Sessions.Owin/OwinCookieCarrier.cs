@@ -5,9 +5,10 @@ namespace Sessions.Owin;
 /// under <see cref="EnvironmentKey"/>, so every <c>Start</c> of the request finds the same session.
 /// </summary>
 /// <remarks>
-/// It registers one <c>server.OnSendingHeaders</c> callback: from then on headers can no longer change, so a late cookie
-/// write throws instead of being silently lost, and a database that stores copies gets its commit, completed before the
-/// headers go out.
+/// It registers one <c>server.OnSendingHeaders</c> callback, which only notes that the headers are going out, so a late
+/// cookie write throws instead of being silently lost; it never waits for anything. With a database that stores copies
+/// the carrier also replaces <c>owin.ResponseBody</c> with a <see cref="CommitBeforeBodyStream"/>, whose first
+/// asynchronous write awaits the commit before the host sends the headers.
 /// </remarks>
 internal sealed class OwinCookieCarrier : ICookieCarrier
 {
@@ -18,6 +19,7 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
 
     private readonly IDictionary<string, object> _environment;
     private bool _headersSent;
+    private Task? _pendingCommit;
 
     private OwinCookieCarrier(IDictionary<string, object> environment) => _environment = environment;
 
@@ -66,8 +68,11 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         headers["Cache-Control"] = ["no-store"];
     }
 
-    /// <summary>The request's carrier, created on first use.</summary>
-    public static OwinCookieCarrier For(IDictionary<string, object> environment)
+    /// <summary>
+    /// The request's carrier, created on first use. When <paramref name="sessions"/>' database stores copies, the first
+    /// use also wraps <c>owin.ResponseBody</c> so the session is committed before the headers go out.
+    /// </summary>
+    public static OwinCookieCarrier For(IDictionary<string, object> environment, SessionManager sessions)
     {
         if (environment is null)
             throw new ArgumentNullException(nameof(environment));
@@ -77,6 +82,10 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         environment[EnvironmentKey] = carrier;
         if (environment.TryGetValue(OwinKeys.OnSendingHeaders, out var register) && register is Action<Action<object>, object> onSendingHeaders)
             onSendingHeaders(OnSendingHeaders, carrier);
+        // Only for a database that stores copies (the memory database's writes are live) and only once a session is
+        // started: no other request allocates the wrapper.
+        if (!sessions.Database.SharesRecords && environment.TryGetValue(OwinKeys.ResponseBody, out var body) && body is Stream stream)
+            environment[OwinKeys.ResponseBody] = new CommitBeforeBodyStream(carrier, stream);
         return carrier;
     }
 
@@ -85,28 +94,35 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         environment.TryGetValue(EnvironmentKey, out var value) ? value as OwinCookieCarrier : null;
 
     /// <summary>
-    /// Commits what changed since the headers were sent (their commit already completed). A failure propagates, so a
-    /// write is never reported as saved when it was not.
+    /// Commits what changed since the last commit, after any commit still running (one a synchronous write of the body
+    /// started and could not wait for). A failure propagates, so a write is never reported as saved when it was not.
     /// </summary>
-    public ValueTask CommitAsync(CancellationToken cancellationToken) =>
-        Session is { } session ? session.CommitAsync(cancellationToken) : default;
-
-    private void HeadersSending()
+    public ValueTask CommitAsync(CancellationToken cancellationToken)
     {
-        _headersSent = true;
-        if (Session is not { } session)
-            return;
-        // OnSendingHeaders callbacks are synchronous, and once they return the response can reach the client (a body
-        // with Content-Length is complete on the wire before the application's task ends): a commit merely started here
-        // could land after the client's next request, on another connection or another process sharing the store, had
-        // read the old data. So wait for it, as Katana's authentication handlers wait for their session store in this
-        // callback. A no-op with the memory database; a failure propagates to the write that sent the headers, before
-        // any of the response goes out. The database awaits with ConfigureAwait(false), so this does not deadlock
-        // under a synchronization context.
-        var commit = session.CommitAsync(CancellationToken.None);
-        if (!commit.IsCompletedSuccessfully)
-            commit.AsTask().GetAwaiter().GetResult();
+        if (_pendingCommit is { } pending)
+        {
+            _pendingCommit = null;
+            return CommitAfterAsync(pending, cancellationToken);
+        }
+        return Session is { } session ? session.CommitAsync(cancellationToken) : default;
     }
+
+    /// <summary>Keeps a commit that nobody awaits yet; the next <see cref="CommitAsync"/> (the middleware's at the latest) awaits it first.</summary>
+    public void SetPendingCommit(Task commit) => _pendingCommit = commit;
+
+    private async ValueTask CommitAfterAsync(Task pending, CancellationToken cancellationToken)
+    {
+        await pending.ConfigureAwait(false); // its failure is this commit's failure, reported once (its changes stay pending)
+        if (Session is { } session)
+            await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The host is sending the headers: from now on a cookie can no longer be written. Nothing is committed or awaited
+    /// here (OnSendingHeaders callbacks are synchronous): with a database that stores copies the commit already
+    /// completed in <see cref="CommitBeforeBodyStream"/> or in the middleware, before the host was let send them.
+    /// </summary>
+    private void HeadersSending() => _headersSent = true;
 
     private string[]? RequestHeader(string name) =>
         _environment.TryGetValue(OwinKeys.RequestHeaders, out var value) && value is IDictionary<string, string[]> headers &&

@@ -5,6 +5,7 @@ internal static class OwinKeys
 {
     public const string RequestHeaders = "owin.RequestHeaders";
     public const string ResponseHeaders = "owin.ResponseHeaders";
+    public const string ResponseBody = "owin.ResponseBody";
     public const string RequestScheme = "owin.RequestScheme";
     public const string OnSendingHeaders = "server.OnSendingHeaders";
 }

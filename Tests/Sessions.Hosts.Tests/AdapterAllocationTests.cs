@@ -56,6 +56,54 @@ public sealed class AdapterAllocationTests
     }
 
     [Test]
+    public async Task Owin_adapter_adds_only_the_body_wrapper_with_a_database_that_stores_copies()
+    {
+        using var sessions = new SessionManager(new SessionConfig { Cookie = "sid", Database = new CopyingMemoryDatabase() });
+        var establish = new TestCarrier(null, "127.0.0.1");
+        var first = await sessions.StartAsync(establish);
+        first.Set("name", "iris");
+        await first.CommitAsync();
+        var id = establish.Written.Should().ContainSingle().Subject.Value;
+        long adapter = 0, core = 0;
+        for (var round = 0; round < Rounds; round++)
+            (adapter, core) = MeasureCopying(sessions, id);
+        TestContext.Out.WriteLine($"OWIN StartAsync of an existing session on a copying database: adapter path {adapter} B, core path {core} B, adapter adds {adapter - core} B");
+        (adapter - core).Should().BeLessThanOrEqualTo(128, "the carrier and the body wrapper are all the adapter adds");
+    }
+
+    /// <summary>One StartAsync through the OWIN adapter and one through a core carrier; the database completes synchronously, so this stays on one thread.</summary>
+    private static (long Adapter, long Core) MeasureCopying(SessionManager sessions, string id)
+    {
+        var callbacks = new List<(Action<object>, object)>(4);
+        var environment = new Dictionary<string, object>(16, StringComparer.Ordinal)
+        {
+            ["owin.RequestHeaders"] = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
+            {
+                ["Cookie"] = ["sid=" + id],
+                ["Host"] = ["127.0.0.1"],
+            },
+            ["owin.ResponseHeaders"] = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase),
+            ["owin.ResponseBody"] = Stream.Null,
+            ["owin.RequestScheme"] = "http",
+            ["server.OnSendingHeaders"] = (Action<Action<object>, object>)((callback, state) => callbacks.Add((callback, state))),
+        };
+        var carrier = new TestCarrier("sid=" + id, "127.0.0.1");
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var viaAdapter = sessions.StartAsync(environment);
+        var middle = GC.GetAllocatedBytesForCurrentThread();
+        var viaCore = sessions.StartAsync(carrier);
+        var after = GC.GetAllocatedBytesForCurrentThread();
+
+        viaAdapter.IsCompletedSuccessfully.Should().BeTrue();
+        viaCore.IsCompletedSuccessfully.Should().BeTrue();
+        viaAdapter.Result.GetString("name").Should().Be("iris");
+        viaCore.Result.GetString("name").Should().Be("iris");
+        environment["owin.ResponseBody"].Should().NotBeSameAs(Stream.Null, "the body is wrapped so the commit precedes the headers");
+        return (middle - before, after - middle);
+    }
+
+    [Test]
     public async Task HttpListener_adapter_allocates_only_its_carrier_on_start()
     {
         using var sessions = new SessionManager(new SessionConfig { Cookie = "sid" });
