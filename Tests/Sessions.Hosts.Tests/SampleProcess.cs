@@ -19,6 +19,7 @@ public sealed class SampleProcess : IDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<bool> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SampleProcess(string name, Process process, Uri baseAddress)
     {
@@ -71,7 +72,7 @@ public sealed class SampleProcess : IDisposable
         return null!;
     }
 
-    /// <summary>Starts the sample and waits until it answers <c>GET /</c>.</summary>
+    /// <summary>Starts the sample and waits until it says it listens and answers <c>GET /</c>.</summary>
     public static async Task<SampleProcess> StartAsync(string name, params string[] storeArgs)
     {
         for (var attempt = 1; ; attempt++)
@@ -82,11 +83,10 @@ public sealed class SampleProcess : IDisposable
                 await process.WaitUntilServingAsync();
                 return process;
             }
-            catch (SampleExitedException e) when (attempt < 3)
+            catch (SampleExitedException e) when (attempt < 3 && e.PortTaken)
             {
-                // The free port was taken meanwhile, or (seen once in many runs, not reproduced since) the OWIN sample
-                // exited with 2 and "Value cannot be null." at start-up: try again on another port, and say so. A sample
-                // that cannot start fails all three attempts.
+                // The free port was taken between the probe and the sample's bind: try again on another port, and say so.
+                // Any other early exit fails the test with the sample's output.
                 TestContext.Out.WriteLine($"Attempt {attempt} to start {name} failed, retrying: {e.Message}");
                 process.Dispose();
             }
@@ -144,31 +144,32 @@ public sealed class SampleProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>
+    /// Waits for the sample's "Now listening on: URL" line, then checks it answers <c>GET /</c>. No connection is made
+    /// before that line: a connection reaching .NET's managed HttpListener while <c>Start()</c> is still setting up its
+    /// socket makes <c>Start()</c> throw an ArgumentNullException ("Value cannot be null.": its accept loop runs before
+    /// its connection table exists, dotnet/corefx#35191), and a poll of a port whose sample has not bound it yet could
+    /// reach another listener that took the port.
+    /// </summary>
     private async Task WaitUntilServingAsync()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var exited = _process.WaitForExitAsync(timeout.Token);
+        var first = await Task.WhenAny(_listening.Task, exited);
+        if (first != _listening.Task)
         {
-            if (_process.HasExited)
-            {
-                _process.WaitForExit(); // drain the output
-                throw new SampleExitedException($"{Name} exited with {_process.ExitCode} before serving: {Output}");
-            }
-            try
-            {
-                using var response = await http.GetAsync(BaseAddress);
-                if (response.StatusCode == HttpStatusCode.OK)
-                    return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // not listening yet
-            }
-            if (deadline.Elapsed > StartTimeout)
-                throw new TimeoutException($"{Name} did not answer on {BaseAddress} within {StartTimeout.TotalSeconds} s: {Output}");
-            await Task.Delay(50); // bounded polling for the process to start
+            if (!_process.HasExited)
+                throw new TimeoutException($"{Name} did not say it listens on {BaseAddress} within {StartTimeout.TotalSeconds} s: {Output}");
+            await _process.WaitForExitAsync(); // drain the output
+            var output = Output;
+            throw new SampleExitedException($"{Name} exited with {_process.ExitCode} before serving: {output}",
+                output.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
         }
+        await timeout.CancelAsync(); // stop waiting for the exit
+
+        using var http = new HttpClient { Timeout = StartTimeout };
+        using var response = await http.GetAsync(BaseAddress);
+        response.StatusCode.Should().Be(HttpStatusCode.OK, $"{Name} said it listens on {BaseAddress}: {Output}");
     }
 
     private void Append(string? line)
@@ -177,6 +178,8 @@ public sealed class SampleProcess : IDisposable
             return;
         lock (_output)
             _output.AppendLine(line);
+        if (line == "Now listening on: " + BaseAddress.GetLeftPart(UriPartial.Authority))
+            _listening.TrySetResult(true);
     }
 
     private static string DotnetHost()
@@ -217,5 +220,9 @@ public sealed class SampleProcess : IDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
-    private sealed class SampleExitedException(string message) : Exception(message);
+    private sealed class SampleExitedException(string message, bool portTaken) : Exception(message)
+    {
+        /// <summary>Whether the sample could not bind its port (taken by another process since the probe).</summary>
+        public bool PortTaken { get; } = portTaken;
+    }
 }

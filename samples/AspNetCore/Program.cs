@@ -3,12 +3,23 @@
 try
 {
     var app = Sessions.Samples.AspNetCore.SampleApp.Build(args);
+    // The samples announce their URLs the same way (the Lifetime log line is below the sample's Warning level).
+    app.Lifetime.ApplicationStarted.Register(() =>
+    {
+        foreach (var url in app.Urls)
+            Console.WriteLine("Now listening on: " + url);
+    });
     app.Run();
 }
-catch (Exception e) when (e is ArgumentException or Sessions.SessionDatabaseException)
+catch (Exception e) when (Sessions.Samples.StartupFailure.IsExpected(e))
 {
     // A bad argument, or a store that cannot be opened (the embedded database in use by another process).
     Console.Error.WriteLine(e.Message);
     return 2;
+}
+catch (Exception e)
+{
+    Sessions.Samples.StartupFailure.ReportUnexpected(e);
+    return 1;
 }
 return 0;

@@ -10,11 +10,16 @@ internal static class SampleMain
         {
             server = start(args);
         }
-        catch (Exception e) when (e is ArgumentException or SessionDatabaseException)
+        catch (Exception e) when (StartupFailure.IsExpected(e))
         {
             // A bad argument, or a store that cannot be opened (the embedded database in use by another process).
             Console.Error.WriteLine(e.Message);
             return 2;
+        }
+        catch (Exception e)
+        {
+            StartupFailure.ReportUnexpected(e);
+            return 1;
         }
         await using (server)
         {
