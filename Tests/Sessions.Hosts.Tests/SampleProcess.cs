@@ -99,9 +99,13 @@ public sealed class SampleProcess : IDisposable
     }
 
     /// <summary>Starts the sample expecting it to fail at start-up; returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string name, params string[] storeArgs)
+    public static Task<(int ExitCode, string Output)> RunToExitAsync(string name, params string[] storeArgs) =>
+        RunToExitAsync(name, FreePort(), storeArgs);
+
+    /// <summary>Starts the sample on <paramref name="port"/> expecting it to fail at start-up; returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string name, int port, params string[] storeArgs)
     {
-        using var process = Launch(name, FreePort(), storeArgs);
+        using var process = Launch(name, port, storeArgs);
         using var timeout = new CancellationTokenSource(StartTimeout);
         try
         {

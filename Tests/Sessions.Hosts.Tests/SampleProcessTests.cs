@@ -1,4 +1,43 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace Sessions.Hosts.Tests;
+
+/// <summary>
+/// How a sample that cannot start says why: a mistake the user can fix from the message alone exits with 2 and that
+/// message; anything else exits with 1 and the exception's type and stack trace, so a failure like HttpListener's
+/// "Value cannot be null." at start-up can be diagnosed.
+/// </summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Self)]
+public sealed class SampleStartupFailureTests
+{
+    [TestCase("AspNetCore")]
+    [TestCase("HttpListener")]
+    [TestCase("Owin")]
+    public async Task A_bad_argument_exits_with_code_2_and_the_plain_message(string name)
+    {
+        var (exitCode, output) = await SampleProcess.RunToExitAsync(name, "--store", "nope");
+
+        exitCode.Should().Be(2, output);
+        output.Should().Contain("Unknown --store 'nope'").And.NotContain("   at ", "the message says it all");
+    }
+
+    [TestCase("AspNetCore")]
+    [TestCase("HttpListener")]
+    [TestCase("Owin")]
+    public async Task An_unexpected_failure_exits_with_code_1_and_the_exception_type_and_stack_trace(string name)
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0); // the sample's port, taken
+        holder.Start();
+
+        var (exitCode, output) = await SampleProcess.RunToExitAsync(name, ((IPEndPoint)holder.LocalEndpoint).Port);
+
+        exitCode.Should().Be(1, output);
+        output.Should().Contain("Unexpected failure: ").And.MatchRegex(@"(HttpListenerException|IOException)[^\n]*[Aa]ddress already in use")
+            .And.Contain("   at ").And.NotContain("Unhandled exception");
+    }
+}
 
 /// <summary>
 /// Two sample processes sharing one Redis see the same session: whatever one host writes, another reads with the same
