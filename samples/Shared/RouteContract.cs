@@ -169,37 +169,3 @@ internal static class RouteContract
 
     private static string Decode(string text) => Uri.UnescapeDataString(text.Replace('+', ' '));
 }
-
-/// <summary>The go-sessions example's business model, for the immutable routes.</summary>
-public sealed class BusinessModel
-{
-    /// <summary>A name.</summary>
-    public string Name { get; set; } = "";
-
-    /// <summary>The two models of the go-sessions example.</summary>
-    public static List<BusinessModel> Defaults() => [new() { Name = "Edward" }, new() { Name = "value 2" }];
-}
-
-/// <summary>The route list served on <c>/</c> (the same text as the ASP.NET Core sample's).</summary>
-internal static class Routes
-{
-    /// <summary>One route per line.</summary>
-    public const string List = """
-        Sessions sample routes:
-        /                      this list
-        /set                   sets name=iris
-        /get                   reads name
-        /delete                deletes name
-        /clear                 removes every value
-        /update                ShiftExpiration
-        /destroy               Destroy
-        /set_immutable         SetImmutable businessEdit
-        /get_immutable         reads businessEdit
-        /flash/set?key=K&value=V  sets a flash
-        /flash/get?key=K       reads a flash (consumes it)
-        /flash/peek?key=K      reads a flash without consuming it
-        /counter               Increment counter
-        /renew                 RenewId
-        /all                   GetAll as JSON
-        """;
-}
