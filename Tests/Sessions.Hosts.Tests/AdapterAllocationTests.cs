@@ -108,7 +108,7 @@ public sealed class AdapterAllocationTests
     {
         using var sessions = new SessionManager(new SessionConfig { Cookie = "sid" });
         var id = EstablishSession(sessions);
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         using var listener = new System.Net.HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
@@ -148,14 +148,5 @@ public sealed class AdapterAllocationTests
         var carrier = new TestCarrier(null, "127.0.0.1");
         sessions.Start(carrier).Set("name", "iris");
         return carrier.Written.Should().ContainSingle().Subject.Value;
-    }
-
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Sessions.Testing;
 
 namespace Sessions.Hosts.Tests;
 
@@ -83,7 +84,7 @@ public sealed class SampleHost : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             // HttpListener rejects port 0: take a free port from the OS first (a small race, hence the retries).
-            var url = $"http://127.0.0.1:{FreePort()}";
+            var url = $"http://127.0.0.1:{LoopbackPorts.Free()}";
             try
             {
                 return await StartAsync(name, store, storeArgs, url);
@@ -131,15 +132,6 @@ public sealed class SampleHost : IAsyncDisposable
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown host.");
         }
-    }
-
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     private async ValueTask StopAsync()

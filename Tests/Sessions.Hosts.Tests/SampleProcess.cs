@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using Sessions.Testing;
 
 namespace Sessions.Hosts.Tests;
 
@@ -77,7 +78,7 @@ public sealed class SampleProcess : IDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            var process = Launch(name, FreePort(), storeArgs);
+            var process = Launch(name, LoopbackPorts.Free(), storeArgs);
             try
             {
                 await process.WaitUntilServingAsync();
@@ -100,7 +101,7 @@ public sealed class SampleProcess : IDisposable
 
     /// <summary>Starts the sample expecting it to fail at start-up; returns its exit code and output.</summary>
     public static Task<(int ExitCode, string Output)> RunToExitAsync(string name, params string[] storeArgs) =>
-        RunToExitAsync(name, FreePort(), storeArgs);
+        RunToExitAsync(name, LoopbackPorts.Free(), storeArgs);
 
     /// <summary>Starts the sample on <paramref name="port"/> expecting it to fail at start-up; returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(string name, int port, params string[] storeArgs)
@@ -193,15 +194,6 @@ public sealed class SampleProcess : IDisposable
         if (Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet")
             return current;
         return "dotnet";
-    }
-
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     public void Dispose()

@@ -10,7 +10,7 @@ namespace Sessions.Hosts.Tests;
 [SetUpFixture]
 public sealed class SharedRedis
 {
-    private static readonly Lazy<RedisProcess> Server = new(() => RedisProcess.Start(RedisProcess.FreePort()), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<RedisProcess> Server = new(() => RedisProcess.Start(LoopbackPorts.Free()), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The server's <c>HOST:PORT</c>, as the samples' <c>--redis</c> takes it.</summary>
     public static string Endpoint => "127.0.0.1:" + Server.Value.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);

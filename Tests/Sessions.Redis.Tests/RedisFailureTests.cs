@@ -28,7 +28,7 @@ public sealed class RedisFailureTests
     [Test]
     public async Task RedisDownAtStartup_ConstructionSucceeds_OperationsFailWithinTheTimeout_AndRecoverWhenRedisStarts()
     {
-        var port = RedisProcess.FreePort();
+        var port = LoopbackPorts.Free();
         var stopwatch = Stopwatch.StartNew();
         var database = Track(new RedisSessionDatabase($"127.0.0.1:{port},connectTimeout=1000", new RedisSessionOptions { OperationTimeout = Timeout }));
         stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromMilliseconds(500), "the constructor connects in the background");
@@ -56,7 +56,7 @@ public sealed class RedisFailureTests
     [Test]
     public async Task StalledRedis_OperationsTimeOutWithoutBlockingThreads_TheWriteIsReported_AndAllWorksAfterItResumes()
     {
-        var redis = Track(RedisProcess.Start(RedisProcess.FreePort()));
+        var redis = Track(RedisProcess.Start(LoopbackPorts.Free()));
         var database = Track(new RedisSessionDatabase($"127.0.0.1:{redis.Port}", new RedisSessionOptions { OperationTimeout = Timeout }));
         var manager = Track(new SessionManager(new SessionConfig { Database = database }));
         var carrier = new TestCarrier();
@@ -109,7 +109,7 @@ public sealed class RedisFailureTests
     [Test]
     public async Task KilledRedis_FailsWithTheTypedException_AndTheDatabaseWorksAgainAfterRedisRestarts()
     {
-        var port = RedisProcess.FreePort();
+        var port = LoopbackPorts.Free();
         var redis = RedisProcess.Start(port);
         var database = Track(new RedisSessionDatabase($"127.0.0.1:{port}", new RedisSessionOptions { OperationTimeout = Timeout }));
         var manager = Track(new SessionManager(new SessionConfig { Database = database }));
@@ -137,7 +137,7 @@ public sealed class RedisFailureTests
     [Test]
     public async Task Cancellation_IsHonouredWhileRedisIsStalled()
     {
-        var redis = Track(RedisProcess.Start(RedisProcess.FreePort()));
+        var redis = Track(RedisProcess.Start(LoopbackPorts.Free()));
         var database = Track(new RedisSessionDatabase($"127.0.0.1:{redis.Port}", new RedisSessionOptions { OperationTimeout = TimeSpan.FromSeconds(10) }));
         (await database.LoadAsync(SessionIds.NewId(), CancellationToken.None)).Should().BeNull();
 

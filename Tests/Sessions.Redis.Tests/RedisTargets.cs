@@ -4,7 +4,6 @@ using System.Net;
 using Garnet;
 using Garnet.server;
 using StackExchange.Redis;
-
 using Sessions.Testing;
 
 namespace Sessions.Redis.Tests;
@@ -110,7 +109,7 @@ internal sealed class RedisServerTarget : RedisTarget
 
     public RedisServerTarget()
     {
-        _server = RedisProcess.Start(RedisProcess.FreePort());
+        _server = RedisProcess.Start(LoopbackPorts.Free());
         try
         {
             Connect();
@@ -198,7 +197,7 @@ internal sealed class RedisClusterTarget : RedisTarget
         for (var attempt = 0; attempt < 100; attempt++)
         {
             var port = Random.Shared.Next(20000, 45000);
-            if (RedisProcess.ArePortsFree([port, port + 1, port + 2, port + 10000, port + 10001, port + 10002]))
+            if (LoopbackPorts.AreFree([port, port + 1, port + 2, port + 10000, port + 10001, port + 10002]))
                 return port;
         }
         throw new InvalidOperationException("No free port range for a Redis Cluster.");
@@ -213,7 +212,7 @@ internal sealed class GarnetTarget : RedisTarget
 
     public GarnetTarget()
     {
-        _port = RedisProcess.FreePort();
+        _port = LoopbackPorts.Free();
         _server = new GarnetServer(new GarnetServerOptions
         {
             EndPoints = [new IPEndPoint(IPAddress.Loopback, _port)],

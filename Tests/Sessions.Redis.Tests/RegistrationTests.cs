@@ -14,7 +14,7 @@ public sealed class RegistrationTests
     private RedisProcess Redis => _redis ?? throw new InvalidOperationException("redis-server did not start.");
 
     [OneTimeSetUp]
-    public void StartServer() => _redis = RedisProcess.Start(RedisProcess.FreePort());
+    public void StartServer() => _redis = RedisProcess.Start(LoopbackPorts.Free());
 
     [OneTimeTearDown]
     public void StopServer() => _redis?.Dispose();

@@ -114,32 +114,6 @@ public sealed class RedisProcess : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>A free loopback TCP port.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Whether every port in <paramref name="ports"/> can be bound on loopback now.</summary>
-    public static bool ArePortsFree(IEnumerable<int> ports)
-    {
-        foreach (var port in ports)
-        {
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void WaitUntilReady()
     {
         var deadline = Stopwatch.StartNew();

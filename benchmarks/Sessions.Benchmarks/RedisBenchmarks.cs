@@ -19,7 +19,7 @@ public class RedisBenchmarks : RequestBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _server = RedisProcess.Start(RedisProcess.FreePort());
+        _server = RedisProcess.Start(LoopbackPorts.Free());
         var endpoint = $"127.0.0.1:{_server.Port}";
         _database = new RedisSessionDatabase(endpoint);
         _cache = new RedisCache(Options.Create(new RedisCacheOptions { Configuration = endpoint }));
