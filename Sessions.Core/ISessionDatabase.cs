@@ -16,6 +16,13 @@ public interface ISessionDatabase
     /// </summary>
     bool SharesRecords { get; }
 
+    /// <summary>
+    /// Whether every operation of this database completes before it returns (its <see cref="ValueTask"/>s are always
+    /// completed). Only then does the manager serve its synchronous API (<see cref="SessionManager.Start(ICookieCarrier)"/>
+    /// and the others); on any other database every synchronous call throws at once, before anything is read or written.
+    /// </summary>
+    bool CompletesSynchronously { get; }
+
     /// <summary>Loads a session in one round trip: values, flashes, deadlines and version; <see langword="null"/> when unknown.</summary>
     /// <remarks>The manager checks the deadlines itself; a database may return an expired record.</remarks>
     ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken);
@@ -34,11 +41,36 @@ public interface ISessionDatabase
     /// <summary>Moves a session's deadlines; <see langword="false"/> when the session does not exist.</summary>
     ValueTask<bool> UpdateExpirationAsync(string id, DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Moves a session to <paramref name="newId"/> in one atomic step, as the database holds it at that moment (not as a
+    /// request loaded it), so a change another request committed meanwhile, a deleted key included, is kept as it is.
+    /// The old ID is gone afterwards: a commit still naming it finds no session.
+    /// </summary>
+    /// <returns>
+    /// <see cref="SessionRenewResult.Renewed"/>; <see cref="SessionRenewResult.NotFound"/> when <paramref name="id"/> names no
+    /// session (destroyed, renewed or expired meanwhile); <see cref="SessionRenewResult.IdInUse"/> when <paramref name="newId"/>
+    /// already names one. Nothing changes in the last two cases.
+    /// </returns>
+    ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken);
+
     /// <summary>Deletes a session for good; <see langword="true"/> when it existed.</summary>
     ValueTask<bool> DestroyAsync(string id, CancellationToken cancellationToken);
 
     /// <summary>Deletes every session in the database, including those other processes created.</summary>
     ValueTask DestroyAllAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The outcome of <see cref="ISessionDatabase.RenewAsync"/>.</summary>
+public enum SessionRenewResult
+{
+    /// <summary>The session now lives under the new ID only.</summary>
+    Renewed,
+
+    /// <summary>The old ID names no session (destroyed, renewed or expired); nothing changed.</summary>
+    NotFound,
+
+    /// <summary>The new ID already names a session; nothing changed.</summary>
+    IdInUse,
 }
 
 /// <summary>An optional capability: a database that ends expired sessions by itself reports each one.</summary>

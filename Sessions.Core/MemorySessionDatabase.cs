@@ -43,6 +43,9 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
     /// <inheritdoc />
     public bool SharesRecords => true;
 
+    /// <inheritdoc />
+    public bool CompletesSynchronously => true;
+
     /// <summary>The number of sessions held, expired ones not yet swept included.</summary>
     public int Count => Volatile.Read(ref _count);
 
@@ -96,6 +99,27 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
         record.AbsoluteDeadline = absoluteDeadline;
         record.IdleDeadline = idleDeadline;
         return new(true);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The record is copied and ended under its lock, so no write of another request falls between the two; a request
+    /// still holding the old record then sees an ended session (see <see cref="SessionRecord.IsEnded"/>).
+    /// </remarks>
+    public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken)
+    {
+        if (!_records.TryGetValue(id, out var record))
+            return new(SessionRenewResult.NotFound);
+        lock (record)
+        {
+            if (record.IsEnded)
+                return new(SessionRenewResult.NotFound);
+            if (!_records.TryAdd(newId, record.Copy()))
+                return new(SessionRenewResult.IdInUse);
+            ((ICollection<KeyValuePair<string, SessionRecord>>)_records).Remove(new KeyValuePair<string, SessionRecord>(id, record));
+            record.End();
+        }
+        return new(SessionRenewResult.Renewed);
     }
 
     /// <inheritdoc />

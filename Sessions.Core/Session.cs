@@ -421,8 +421,6 @@ public sealed class Session : IAsyncDisposable
                 return;
             _changes = null;
             id = _id!;
-            changes.AbsoluteDeadline = _record.AbsoluteDeadline;
-            changes.IdleDeadline = _record.IdleDeadline;
         }
         bool stored;
         try
@@ -459,8 +457,7 @@ public sealed class Session : IAsyncDisposable
             if (idleDeadline - _record.IdleDeadline < granularity)
                 return;
             _record.IdleDeadline = idleDeadline;
-            if (!_manager.Database.SharesRecords)
-                Changes();
+            Changes().MoveIdleDeadline(idleDeadline);
         }
     }
 
@@ -471,7 +468,10 @@ public sealed class Session : IAsyncDisposable
             _record.AbsoluteDeadline = absolute;
             _record.IdleDeadline = idle;
             if (!_manager.Database.SharesRecords && IsPendingCreate)
-                Changes();
+            {
+                Changes().MoveAbsoluteDeadline(absolute);
+                _changes!.MoveIdleDeadline(idle);
+            }
         }
     }
 
@@ -487,19 +487,14 @@ public sealed class Session : IAsyncDisposable
         }
     }
 
-    internal SessionRecord CopyRecord()
-    {
-        using (Lock())
-            return _record.Copy();
-    }
-
-    internal void MoveTo(string id, SessionRecord record)
+    /// <summary>The session now lives under <paramref name="id"/>; changes not yet committed go there.</summary>
+    internal void MoveTo(string id, SessionRecord? record)
     {
         using (Lock())
         {
             _id = id;
-            _record = record;
-            _changes = null;
+            if (record is not null)
+                _record = record;
         }
     }
 
@@ -535,7 +530,12 @@ public sealed class Session : IAsyncDisposable
                 if (_manager.Database.SharesRecords)
                     _createdPending = true; // raised when the outermost lock is left
                 else
-                    Changes().IsNew = true;
+                {
+                    var changes = Changes();
+                    changes.IsNew = true;
+                    changes.MoveAbsoluteDeadline(_record.AbsoluteDeadline);
+                    changes.MoveIdleDeadline(_record.IdleDeadline);
+                }
                 break;
             default:
                 if (!_manager.Database.SharesRecords)
@@ -544,7 +544,7 @@ public sealed class Session : IAsyncDisposable
         }
     }
 
-    private SessionChanges Changes() => _changes ??= new SessionChanges(_record.AbsoluteDeadline, _record.IdleDeadline);
+    private SessionChanges Changes() => _changes ??= new SessionChanges();
 
     private object? Raw(string key, out bool found)
     {

@@ -6,7 +6,8 @@ namespace Sessions;
 /// </summary>
 /// <remarks>
 /// Apply in this order: <see cref="Cleared"/> (drop every value), <see cref="DeletedKeys"/>, <see cref="SetValues"/>,
-/// then <see cref="FlashesCleared"/>, <see cref="DeletedFlashes"/>, <see cref="SetFlashes"/>, then the deadlines.
+/// then <see cref="FlashesCleared"/>, <see cref="DeletedFlashes"/>, <see cref="SetFlashes"/>, then the deadlines this
+/// request moved (a new session moves both).
 /// A key deleted and then set again in one request is in both lists: deleted first, it goes last in insertion order, as it
 /// does in the request's own record; likewise for flashes.
 /// </remarks>
@@ -17,15 +18,21 @@ public sealed class SessionChanges
     private readonly List<KeyValuePair<string, object?>> _setFlashes = [];
     private readonly List<string> _deletedFlashes = [];
 
-    /// <summary>Creates an empty change set.</summary>
-    public SessionChanges(DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline)
+    private Guid _token;
+
+    /// <summary>Creates an empty change set: no value, flash or deadline changed.</summary>
+    public SessionChanges()
     {
-        AbsoluteDeadline = absoluteDeadline;
-        IdleDeadline = idleDeadline;
     }
 
     /// <summary>The session does not exist in the database yet: create it (and fail if the ID is taken).</summary>
     public bool IsNew { get; internal set; }
+
+    /// <summary>
+    /// A random token that names this change set. A database may store it with a session it creates, so that a create
+    /// retried after a time-out (the first attempt may have been applied) is recognised as its own and not as an ID in use.
+    /// </summary>
+    public Guid Token => _token == Guid.Empty ? _token = Guid.NewGuid() : _token;
 
     /// <summary>Every value was removed before <see cref="SetValues"/> were applied.</summary>
     public bool Cleared { get; private set; }
@@ -45,11 +52,17 @@ public sealed class SessionChanges
     /// <summary>The flashes consumed or deleted in this request.</summary>
     public IReadOnlyList<string> DeletedFlashes => _deletedFlashes;
 
-    /// <summary>The absolute deadline to store (<see langword="null"/>: none).</summary>
-    public DateTimeOffset? AbsoluteDeadline { get; internal set; }
+    /// <summary>
+    /// Whether this request moved the absolute deadline (to <see cref="AbsoluteDeadline"/>). When it did not, the stored
+    /// deadline stays as it is: a request never writes back a deadline it merely loaded.
+    /// </summary>
+    public bool MovesAbsoluteDeadline { get; private set; }
 
-    /// <summary>The idle deadline to store.</summary>
-    public DateTimeOffset IdleDeadline { get; internal set; }
+    /// <summary>The absolute deadline to store when <see cref="MovesAbsoluteDeadline"/> (<see langword="null"/>: none).</summary>
+    public DateTimeOffset? AbsoluteDeadline { get; private set; }
+
+    /// <summary>The idle deadline to store, or <see langword="null"/> when this request did not move it.</summary>
+    public DateTimeOffset? IdleDeadline { get; private set; }
 
     /// <summary>Whether anything but the deadlines changed.</summary>
     public bool HasDataChanges => Cleared || FlashesCleared || _setValues.Count + _deletedKeys.Count + _setFlashes.Count + _deletedFlashes.Count > 0;
@@ -71,10 +84,20 @@ public sealed class SessionChanges
             record.RemoveFlash(key);
         foreach (var flash in _setFlashes)
             record.SetFlash(flash.Key, flash.Value);
-        record.AbsoluteDeadline = AbsoluteDeadline;
-        record.IdleDeadline = IdleDeadline;
+        if (MovesAbsoluteDeadline)
+            record.AbsoluteDeadline = AbsoluteDeadline;
+        if (IdleDeadline is { } idle)
+            record.IdleDeadline = idle;
         record.Version++;
     }
+
+    internal void MoveAbsoluteDeadline(DateTimeOffset? deadline)
+    {
+        MovesAbsoluteDeadline = true;
+        AbsoluteDeadline = deadline;
+    }
+
+    internal void MoveIdleDeadline(DateTimeOffset deadline) => IdleDeadline = deadline;
 
     internal void SetValue(string key, SessionValue value) => Put(_setValues, key, value);
 
@@ -111,7 +134,9 @@ public sealed class SessionChanges
     /// <summary>A change set that creates <paramref name="record"/> whole under a new ID (the core uses it for <c>RenewId</c>; tools use it to import sessions).</summary>
     public static SessionChanges CreateFrom(SessionRecord record)
     {
-        var changes = new SessionChanges(record.AbsoluteDeadline, record.IdleDeadline) { IsNew = true };
+        var changes = new SessionChanges { IsNew = true };
+        changes.MoveAbsoluteDeadline(record.AbsoluteDeadline);
+        changes.MoveIdleDeadline(record.IdleDeadline);
         foreach (var value in record.Values)
             changes._setValues.Add(value);
         foreach (var flash in record.Flashes)

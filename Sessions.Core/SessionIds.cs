@@ -58,6 +58,31 @@ public static class SessionIds
 #endif
     }
 
+    /// <summary>
+    /// The SHA-256 of an ID's UTF-8 bytes (32 bytes): the name a database should store a session under, so that what it
+    /// holds (a key, a row, a log line) is never a usable session ID.
+    /// </summary>
+    public static byte[] Hash(string id)
+    {
+        if (id is null)
+            throw new ArgumentNullException(nameof(id));
+        var bytes = System.Text.Encoding.UTF8.GetBytes(id);
+#if NET
+        return SHA256.HashData(bytes);
+#else
+        using var sha = SHA256.Create();
+        return sha.ComputeHash(bytes);
+#endif
+    }
+
+    /// <summary><see cref="Hash"/> as 43 base64url characters (no padding), for databases whose keys are text.</summary>
+    public static string HashText(string id)
+    {
+        var chars = new char[DefaultLength];
+        Encode(Hash(id), chars);
+        return new string(chars);
+    }
+
     // 32 bytes -> 43 chars: ten full 3-byte groups, then 2 bytes into 3 chars.
     private static void Encode(ReadOnlySpan<byte> source, Span<char> chars)
     {

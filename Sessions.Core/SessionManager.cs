@@ -283,24 +283,26 @@ public sealed class SessionManager : IDisposable
         var newId = NewId();
         if (!session.Exists)
         {
-            session.MoveTo(newId, session.Record); // nothing stored and no cookie yet: a fresh ID is all it takes
+            session.MoveTo(newId, null); // nothing stored and no cookie yet: a fresh ID is all it takes
             return true;
         }
         var oldId = session.Id;
-        var pending = session.IsPendingCreate;
-        var copy = session.CopyRecord();
-        if (!await Database.CommitAsync(newId, copy, SessionChanges.CreateFrom(copy), cancellationToken).ConfigureAwait(false))
-            throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
-        if (!pending && !await Database.DestroyAsync(oldId, cancellationToken).ConfigureAwait(false))
+        if (!session.IsPendingCreate)
         {
-            // Destroyed meanwhile (another request logged out): do not let the copy outlive it.
-            await Database.DestroyAsync(newId, cancellationToken).ConfigureAwait(false);
-            session.MarkDestroyed();
-            carrier.WriteCookie(DeletionCookie(carrier));
-            return false;
+            // The database moves the session as it holds it now: a key another request deleted meanwhile stays deleted.
+            switch (await Database.RenewAsync(oldId, newId, cancellationToken).ConfigureAwait(false))
+            {
+                case SessionRenewResult.IdInUse:
+                    throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
+                case SessionRenewResult.NotFound:
+                    session.MarkDestroyed(); // destroyed meanwhile (another request logged out): nothing to renew
+                    carrier.WriteCookie(DeletionCookie(carrier));
+                    return false;
+            }
         }
-        session.MoveTo(newId, copy);
-        WriteCookie(carrier, newId, copy.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+        // A database of live records renewed into a new record: the request goes on with that one.
+        session.MoveTo(newId, Database.SharesRecords && !session.IsPendingCreate ? await Database.LoadAsync(newId, cancellationToken).ConfigureAwait(false) : null);
+        WriteCookie(carrier, newId, session.Record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         Raise(SessionEventReason.Renewed, newId, oldId);
         return true;
     }
@@ -322,7 +324,7 @@ public sealed class SessionManager : IDisposable
             carrier.WriteCookie(cookie);
             return;
         }
-        var stored = RunSync(database.CommitAsync(id, record, new SessionChanges(record.AbsoluteDeadline, record.IdleDeadline) { IsNew = true }, CancellationToken.None), nameof(Session.CommitAsync));
+        var stored = RunSync(database.CommitAsync(id, record, new SessionChanges { IsNew = true }, CancellationToken.None), nameof(Session.CommitAsync));
         if (!stored)
             throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
         try

@@ -44,8 +44,8 @@ public sealed class SessionRecord
         set => Volatile.Write(ref _idleTicks, value.UtcTicks);
     }
 
-    /// <summary>The earlier of the two deadlines.</summary>
-    public DateTimeOffset ExpiresAt
+    /// <summary>When the session ends: the earlier of the two deadlines.</summary>
+    public DateTimeOffset EndsAt
     {
         get
         {
@@ -56,7 +56,7 @@ public sealed class SessionRecord
     }
 
     /// <summary>Whether the session has ended at <paramref name="now"/>.</summary>
-    public bool IsExpired(DateTimeOffset now) => now >= ExpiresAt;
+    public bool IsExpired(DateTimeOffset now) => now >= EndsAt;
 
     /// <summary>The version the database last committed; databases may use it for their own bookkeeping.</summary>
     public long Version { get; set; }

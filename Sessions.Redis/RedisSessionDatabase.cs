@@ -77,6 +77,13 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     public bool SharesRecords => false;
 
     /// <inheritdoc />
+    public bool CompletesSynchronously => false;
+
+    /// <inheritdoc />
+    public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken) =>
+        throw new NotImplementedException("TODO(renew): move the session in one operation");
+
+    /// <inheritdoc />
     /// <remarks>One <c>HGETALL</c>. A key of another type, or a hash without deadlines, reads as absent; a field whose value does not decode is dropped.</remarks>
     public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
     {
@@ -110,7 +117,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
             changes.Cleared ? "1" : "0",
             changes.FlashesCleared ? "1" : "0",
         };
-        AddDeadlines(args, changes.AbsoluteDeadline, changes.IdleDeadline);
+        AddDeadlines(args, changes.MovesAbsoluteDeadline ? changes.AbsoluteDeadline : record.AbsoluteDeadline, changes.IdleDeadline ?? record.IdleDeadline);
         args.Add(_maxPayloadBytes);
         args.Add(changes.IsNew ? CreationToken(changes) : "");
         args.Add(changes.DeletedKeys.Count + changes.DeletedFlashes.Count);

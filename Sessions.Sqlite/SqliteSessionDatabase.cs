@@ -108,6 +108,13 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     /// <remarks>Always <see langword="false"/>: each load builds a private record; changes reach the file at commit.</remarks>
     public bool SharesRecords => false;
 
+    /// <inheritdoc />
+    public bool CompletesSynchronously => false;
+
+    /// <inheritdoc />
+    public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken) =>
+        throw new NotImplementedException("TODO(renew): move the session in one operation");
+
     /// <summary>Raised when a background purge fails (the next one retries); the exception never reaches a request.</summary>
     public event Action<Exception>? PurgeFailed;
 
@@ -596,7 +603,7 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
             if (_changes.IsNew)
             {
                 var insert = connection.Command(InsertSessionSql, "$absolute", "$idle", "$expires", "$key");
-                SetDeadlines(insert, _changes.AbsoluteDeadline, _changes.IdleDeadline);
+                SetDeadlines(insert, _changes.AbsoluteDeadline, _changes.IdleDeadline!.Value);
                 insert.Parameters[3].Value = key;
                 if (insert.ExecuteScalar() is not long id)
                 {
@@ -643,7 +650,7 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
             if (!_changes.IsNew)
             {
                 var update = connection.Command(UpdateSessionSql, "$absolute", "$idle", "$expires", "$session");
-                SetDeadlines(update, _changes.AbsoluteDeadline, _changes.IdleDeadline);
+                SetDeadlines(update, _changes.MovesAbsoluteDeadline ? _changes.AbsoluteDeadline : _record.AbsoluteDeadline, _changes.IdleDeadline ?? _record.IdleDeadline);
                 update.Parameters[3].Value = session;
                 update.ExecuteNonQuery();
             }

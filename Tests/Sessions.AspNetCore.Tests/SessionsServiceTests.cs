@@ -246,7 +246,11 @@ public sealed class SessionsServiceTests
 
         public bool SharesRecords => false;
 
+        public bool CompletesSynchronously => false;
+
         public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken) => _inner.LoadAsync(id, cancellationToken);
+
+        public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken) => _inner.RenewAsync(id, newId, cancellationToken);
 
         public ValueTask<bool> CommitAsync(string id, SessionRecord record, SessionChanges changes, CancellationToken cancellationToken) =>
             ValueTask.FromException<bool>(new SessionDatabaseException("The database is down."));

@@ -8,7 +8,7 @@ public class MemoryDatabaseTests
 {
     private static SessionRecord Record(DateTimeOffset idleDeadline, DateTimeOffset? absolute = null) => new(absolute, idleDeadline);
 
-    private static SessionChanges Create(SessionRecord record) => new(record.AbsoluteDeadline, record.IdleDeadline) { IsNew = true };
+    private static SessionChanges Create(SessionRecord record) => SessionChanges.CreateFrom(record);
 
     private static async Task Add(MemorySessionDatabase database, string id, SessionRecord record) =>
         (await database.CommitAsync(id, record, Create(record), default)).Should().BeTrue();
@@ -204,7 +204,7 @@ public class MemoryDatabaseTests
         await Add(database, id, record);
         await database.DestroyAsync(id, default);
 
-        var changes = new SessionChanges(null, Epoch.AddHours(1));
+        var changes = new SessionChanges();
         (await database.CommitAsync(id, record.Copy(), changes, default)).Should().BeFalse();
 
         (await database.LoadAsync(id, default)).Should().BeNull();

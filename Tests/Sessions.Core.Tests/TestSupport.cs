@@ -73,6 +73,10 @@ internal sealed class CountingDatabase : ISessionDatabase, ISessionExpirationSou
 
     public bool SharesRecords => Inner.SharesRecords;
 
+    public bool CompletesSynchronously => Inner.CompletesSynchronously;
+
+    public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken) => Inner.RenewAsync(id, newId, cancellationToken);
+
     public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _loads);

@@ -403,7 +403,11 @@ public sealed class OwinCommitTests
 
         public bool SharesRecords => false;
 
+        public bool CompletesSynchronously => false;
+
         public int Commits => _inner.Commits;
+
+        public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken) => _inner.RenewAsync(id, newId, cancellationToken);
 
         /// <summary>Completes when the first commit reached the database.</summary>
         public Task CommitStarted => _commitStarted.Task;
@@ -432,7 +436,11 @@ public sealed class OwinCommitTests
     {
         public bool SharesRecords => false;
 
+        public bool CompletesSynchronously => false;
+
         public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken) => new((SessionRecord?)null);
+
+        public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken) => new(SessionRenewResult.NotFound);
 
         public async ValueTask<bool> CommitAsync(string id, SessionRecord record, SessionChanges changes, CancellationToken cancellationToken)
         {

@@ -27,6 +27,9 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
     /// <inheritdoc />
     public bool SharesRecords => false;
 
+    /// <inheritdoc />
+    public bool CompletesSynchronously => !_asynchronous;
+
     /// <summary>The number of <see cref="CommitAsync"/> calls so far.</summary>
     public int Commits => Volatile.Read(ref _commits);
 
@@ -88,8 +91,10 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
                 Remove(stored.Flashes, key);
             foreach (var flash in setFlashes)
                 Put(stored.Flashes, flash.Key, flash.Value);
-            stored.AbsoluteDeadline = changes.AbsoluteDeadline;
-            stored.IdleDeadline = changes.IdleDeadline;
+            if (changes.MovesAbsoluteDeadline)
+                stored.AbsoluteDeadline = changes.AbsoluteDeadline;
+            if (changes.IdleDeadline is { } idle)
+                stored.IdleDeadline = idle;
             stored.Version++;
             return true;
         }
@@ -106,6 +111,23 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
             stored.AbsoluteDeadline = absoluteDeadline;
             stored.IdleDeadline = idleDeadline;
             return true;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(id, out var stored))
+                return SessionRenewResult.NotFound;
+            if (_sessions.ContainsKey(newId) || _ended.Contains(newId))
+                return SessionRenewResult.IdInUse;
+            _sessions.Remove(id);
+            _ended.Add(id);
+            _sessions.Add(newId, stored);
+            return SessionRenewResult.Renewed;
         }
     }
 

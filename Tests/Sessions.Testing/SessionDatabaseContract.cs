@@ -517,7 +517,7 @@ public abstract class SessionDatabaseContract
         record.Should().NotBeNull();
 
         (await Database.DestroyAsync(id, CancellationToken.None)).Should().BeTrue();
-        var changes = new SessionChanges(record!.AbsoluteDeadline, record.IdleDeadline);
+        var changes = new SessionChanges();
         (await Database.CommitAsync(id, record, changes, CancellationToken.None)).Should().BeFalse();
 
         (await Database.LoadAsync(id, CancellationToken.None)).Should().BeNull();
