@@ -544,7 +544,7 @@ public sealed class Session : IAsyncDisposable
         }
     }
 
-    private SessionChanges Changes() => _changes ??= new SessionChanges();
+    private SessionChanges Changes() => _changes ??= new SessionChanges { MaxPayloadBytes = _manager.Config.MaxPayloadBytes };
 
     private object? Raw(string key, out bool found)
     {

@@ -25,6 +25,14 @@ public sealed class SessionChanges
     {
     }
 
+    /// <summary>
+    /// The most payload the session may hold once these changes are applied, counted with
+    /// <see cref="SessionValueCodec.PayloadSize"/> over every value and flash (the core sets it from
+    /// <see cref="SessionConfig.MaxPayloadBytes"/>). A database that would exceed it writes nothing and throws
+    /// <see cref="SessionLimitExceededException"/>.
+    /// </summary>
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
     /// <summary>The session does not exist in the database yet: create it (and fail if the ID is taken).</summary>
     public bool IsNew { get; internal set; }
 

@@ -34,6 +34,13 @@ public static class SessionValueCodec
         return bytes;
     }
 
+    /// <summary>
+    /// What one stored value or flash counts toward <see cref="SessionChanges.MaxPayloadBytes"/>: the UTF-8 bytes of its key
+    /// plus its encoded bytes. A session's payload is the sum over its values and flashes; every database counts it so.
+    /// </summary>
+    public static long PayloadSize(string key, byte[] encoded) =>
+        System.Text.Encoding.UTF8.GetByteCount(key ?? throw new ArgumentNullException(nameof(key))) + (long)(encoded ?? throw new ArgumentNullException(nameof(encoded))).Length;
+
     /// <summary>Serialises a flash value.</summary>
     public static byte[] EncodeFlash(string key, object? value) => Encode(key, new SessionValue(value, false));
 
