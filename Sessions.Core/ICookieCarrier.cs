@@ -28,6 +28,20 @@ public interface ICookieCarrier
     /// <exception cref="InvalidOperationException">The response has already started and headers can no longer change.</exception>
     void WriteCookie(in SessionCookie cookie);
 
+    /// <summary>Whether the response has started: its status and headers are on their way and can no longer change.</summary>
+    bool HasStarted { get; }
+
+    /// <summary>The request's cancellation (the client went away); database calls made for the request honour it.</summary>
+    CancellationToken RequestAborted { get; }
+
+    /// <summary>
+    /// Asks the host to run <paramref name="callback"/> (and await it) just before the response starts, that is before the
+    /// status and headers go out, so the core can commit the session and write its cookie. The core registers at most one
+    /// callback per request, and only for a database that stores copies. A host without such a hook (HttpListener) keeps
+    /// the callback for the application's explicit commit.
+    /// </summary>
+    void OnResponseStarting(Func<object, Task> callback, object state);
+
     /// <summary>The session started for this request, kept so that <c>Start</c> is idempotent within one request.</summary>
     Session? Session { get; set; }
 }

@@ -170,6 +170,11 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
 
     private bool Add(string id, SessionRecord record)
     {
+        lock (record)
+        {
+            if (record.IsEnded)
+                return false; // a create retried after its session was destroyed: destroy is final
+        }
         if (Interlocked.Increment(ref _count) > _maxSessions)
         {
             Interlocked.Decrement(ref _count);

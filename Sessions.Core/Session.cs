@@ -6,26 +6,29 @@ namespace Sessions;
 /// or a host adapter's <c>Start</c>; a second <c>Start</c> in the same request returns the same object.
 /// </summary>
 /// <remarks>
-/// No server state exists until the first write: a session that is only read costs nothing durable, and its cookie is
-/// written together with that first write. With the memory database writes are visible at once; with a database that
-/// stores copies they reach it at <see cref="CommitAsync"/>, which the host middleware (or <c>await using</c>) calls.
+/// No server state exists until the first write: a session that is only read costs nothing durable. With the memory
+/// database a write is stored at once and the first one writes the cookie; with a database that stores copies the writes
+/// reach it at <see cref="CommitAsync"/>, which runs before the response starts (the host adapter calls it), and the
+/// cookie of a new session is written only once the database has stored it. Once the response has started, writes throw.
 /// </remarks>
 public sealed class Session : IAsyncDisposable
 {
     private readonly SessionManager _manager;
-    private readonly ICookieCarrier _carrier;
+    private readonly ISessionDatabase _database;
+    private readonly RecordStrategy _strategy;
     private SessionRecord _record;
     private string? _id;
     private SessionState _state;
     private SessionChanges? _changes;
-    private KeyValuePair<string, object?>[]? _consumedFlashes;
-    private int _consumedCount;
+    private ConsumedFlashes? _consumed;
     private volatile bool _createdPending;
 
-    internal Session(SessionManager manager, ICookieCarrier carrier, SessionRecord record, string? id, SessionState state)
+    internal Session(SessionManager manager, ISessionDatabase database, ICookieCarrier carrier, SessionRecord record, string? id, SessionState state)
     {
         _manager = manager;
-        _carrier = carrier;
+        _database = database;
+        _strategy = RecordStrategy.For(database);
+        Carrier = carrier;
         _record = record;
         _id = id;
         _state = state;
@@ -36,7 +39,7 @@ public sealed class Session : IAsyncDisposable
     {
         /// <summary>Issued in this request and not written yet: nothing exists on the server.</summary>
         New,
-        /// <summary>Issued in this request and written: the cookie is out, the database has it (memory) or will at commit.</summary>
+        /// <summary>Issued in this request and written: stored (live records) or to be created by the commit (copies).</summary>
         Created,
         /// <summary>Loaded from the database.</summary>
         Loaded,
@@ -94,6 +97,18 @@ public sealed class Session : IAsyncDisposable
         }
     }
 
+    internal ICookieCarrier Carrier { get; }
+
+    internal SessionRecord Record => _record;
+
+    internal ISessionDatabase Database => _database;
+
+    /// <summary>Whether the session exists, or will once this request commits.</summary>
+    internal bool Exists => _state is SessionState.Created or SessionState.Loaded;
+
+    /// <summary>Whether the session was issued in this request and the database has not stored it yet.</summary>
+    internal bool IsPendingCreate => _changes?.IsNew == true;
+
     /// <summary>
     /// Locks the record this session works on (shared with other requests on the memory database). The record can be
     /// swapped by RenewId or Destroy, so the lock is re-taken until it holds the current one. Leaving the outermost lock
@@ -133,12 +148,6 @@ public sealed class Session : IAsyncDisposable
         }
         _manager.Raise(SessionEventReason.Created, id);
     }
-
-    internal SessionRecord Record => _record;
-
-    internal bool Exists => _state is SessionState.Created or SessionState.Loaded;
-
-    internal bool IsPendingCreate => _changes?.IsNew == true;
 
     // ----- values -------------------------------------------------------------------------------------------------
 
@@ -250,7 +259,8 @@ public sealed class Session : IAsyncDisposable
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; with the memory database the object itself is kept (no copy).</summary>
-    /// <exception cref="InvalidOperationException">The key holds an immutable value, or the session was destroyed in this request.</exception>
+    /// <exception cref="InvalidOperationException">The key holds an immutable value, the session was destroyed in this request, or the response has started.</exception>
+    /// <exception cref="SessionEndedException">Another request destroyed or renewed the session meanwhile.</exception>
     /// <exception cref="SessionLimitExceededException">The session already holds <see cref="SessionConfig.MaxKeys"/> keys.</exception>
     public void Set(string key, object? value) => Store(key, new SessionValue(value, false));
 
@@ -318,7 +328,7 @@ public sealed class Session : IAsyncDisposable
             BeginWrite();
             _record.SetFlash(key, value);
             _changes?.SetFlash(key, value);
-            RemoveConsumed(key);
+            _consumed?.Remove(key);
         }
     }
 
@@ -332,7 +342,7 @@ public sealed class Session : IAsyncDisposable
                 Consume(key, value);
                 return value;
             }
-            return FindConsumed(key, out value) ? value : null;
+            return _consumed is not null && _consumed.TryGet(key, out value) ? value : null;
         }
     }
 
@@ -340,14 +350,14 @@ public sealed class Session : IAsyncDisposable
     public object? PeekFlash(string key)
     {
         using (Lock())
-            return _record.TryGetFlash(key, out var value) || FindConsumed(key, out value) ? value : null;
+            return _record.TryGetFlash(key, out var value) || (_consumed is not null && _consumed.TryGet(key, out value)) ? value : null;
     }
 
     /// <summary>Whether any flash is readable in this request.</summary>
     public bool HasFlash()
     {
         using (Lock())
-            return _record.FlashCount > 0 || _consumedCount > 0;
+            return _record.FlashCount > 0 || _consumed?.Count > 0;
     }
 
     /// <summary>Reads a flash as a string (consuming it even when it is not one); empty when missing or not a string.</summary>
@@ -363,9 +373,8 @@ public sealed class Session : IAsyncDisposable
         {
             foreach (var flash in _record.Flashes.ToArray())
                 Consume(flash.Key, flash.Value);
-            var all = new Dictionary<string, object?>(_consumedCount, StringComparer.Ordinal);
-            for (var i = 0; i < _consumedCount; i++)
-                all[_consumedFlashes![i].Key] = _consumedFlashes[i].Value;
+            var all = new Dictionary<string, object?>(_consumed?.Count ?? 0, StringComparer.Ordinal);
+            _consumed?.CopyTo(all);
             return all;
         }
     }
@@ -375,7 +384,7 @@ public sealed class Session : IAsyncDisposable
     {
         using (Lock())
         {
-            var existed = RemoveConsumed(key);
+            var existed = _consumed?.Remove(key) == true;
             if (_record.TryGetFlash(key, out _))
             {
                 BeginWrite();
@@ -392,8 +401,7 @@ public sealed class Session : IAsyncDisposable
     {
         using (Lock())
         {
-            _consumedCount = 0;
-            _consumedFlashes = null;
+            _consumed = null;
             if (_record.FlashCount == 0)
                 return;
             BeginWrite();
@@ -405,27 +413,34 @@ public sealed class Session : IAsyncDisposable
     // ----- commit -------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Writes this request's changes to the database in one call. Host middleware calls it; a raw host calls it (or uses
-    /// <c>await using</c>) before the response ends. Nothing is written when nothing changed. With the memory database
-    /// changes are already live and this returns at once.
+    /// Writes this request's changes to the database in one call and, for a session this request created, then writes its
+    /// cookie. The host adapter calls it before the response starts; on HttpListener call it yourself before writing the
+    /// body (or through <c>sessions.CommitAsync(context)</c>). Nothing is written when nothing changed. With the memory
+    /// database changes are already live and this returns at once.
     /// </summary>
     /// <exception cref="SessionDatabaseException">The database failed; the changes were not acknowledged and stay pending.</exception>
+    /// <exception cref="SessionEndedException">Another request destroyed or renewed the session meanwhile; the changes were not stored.</exception>
+    /// <exception cref="InvalidOperationException">The response has already started, so the commit could no longer precede it; nothing was written.</exception>
     public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
+        if (!_strategy.TracksChanges)
+            return;
         SessionChanges? changes;
         string id;
         using (Lock())
         {
             changes = _changes;
-            if (changes is null || _state is SessionState.New or SessionState.Destroyed || _manager.Database.SharesRecords)
+            if (changes is null || _state is SessionState.New or SessionState.Destroyed)
                 return;
+            if (Carrier.HasStarted)
+                throw ResponseStarted("committed");
             _changes = null;
             id = _id!;
         }
         bool stored;
         try
         {
-            stored = await _manager.Database.CommitAsync(id, _record, changes, cancellationToken).ConfigureAwait(false);
+            stored = await _database.CommitAsync(id, _record, changes, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -433,10 +448,16 @@ public sealed class Session : IAsyncDisposable
                 _changes ??= changes; // not acknowledged: keep it for a retry
             throw;
         }
-        if (changes.IsNew && !stored)
+        if (!changes.IsNew)
+        {
+            if (!stored)
+                throw new SessionEndedException();
+            return;
+        }
+        if (!stored)
             throw new InvalidOperationException("The session ID generator returned an ID that is already in use; the session was not stored.");
-        if (changes.IsNew)
-            _manager.Raise(SessionEventReason.Created, id);
+        await _manager.IssueCookieAsync(this, id, cancellationToken).ConfigureAwait(false);
+        _manager.Raise(SessionEventReason.Created, id);
     }
 
     /// <summary>Commits (see <see cref="CommitAsync"/>).</summary>
@@ -444,34 +465,30 @@ public sealed class Session : IAsyncDisposable
 
     // ----- manager hooks ------------------------------------------------------------------------------------------
 
-    /// <summary>Records an idle-deadline refresh; for copied records only when enough of the idle window has passed to be worth a write.</summary>
-    internal void Touch(DateTimeOffset idleDeadline, TimeSpan granularity)
+    /// <summary>Records an idle-deadline refresh, once it has moved by at least the strategy's granularity.</summary>
+    internal void Touch(DateTimeOffset idleDeadline)
     {
-        if (_manager.Database.SharesRecords)
+        if (!_strategy.TracksChanges)
         {
             _record.IdleDeadline = idleDeadline; // a shared record's deadline is one atomic field: no lock, no change set
             return;
         }
         using (Lock())
         {
-            if (idleDeadline - _record.IdleDeadline < granularity)
+            if (idleDeadline - _record.IdleDeadline < _strategy.RefreshGranularity(_manager.Config.IdleTimeout))
                 return;
             _record.IdleDeadline = idleDeadline;
             Changes().MoveIdleDeadline(idleDeadline);
         }
     }
 
+    /// <summary>Sets the deadlines the database now holds for this session (after <c>UpdateExpiration</c>).</summary>
     internal void SetDeadlines(DateTimeOffset? absolute, DateTimeOffset idle)
     {
         using (Lock())
         {
             _record.AbsoluteDeadline = absolute;
             _record.IdleDeadline = idle;
-            if (!_manager.Database.SharesRecords && IsPendingCreate)
-            {
-                Changes().MoveAbsoluteDeadline(absolute);
-                _changes!.MoveIdleDeadline(idle);
-            }
         }
     }
 
@@ -481,13 +498,12 @@ public sealed class Session : IAsyncDisposable
         {
             _state = SessionState.Destroyed;
             _changes = null;
-            _consumedCount = 0;
-            _consumedFlashes = null;
+            _consumed = null;
             _record = new SessionRecord(null, default); // reads see an empty session
         }
     }
 
-    /// <summary>The session now lives under <paramref name="id"/>; changes not yet committed go there.</summary>
+    /// <summary>The session now lives under <paramref name="id"/> (and, for live records, in <paramref name="record"/>); changes not yet committed go there.</summary>
     internal void MoveTo(string id, SessionRecord? record)
     {
         using (Lock())
@@ -516,33 +532,27 @@ public sealed class Session : IAsyncDisposable
         }
     }
 
-    /// <summary>Every write passes here first: it refuses writes to a destroyed session and establishes a new one.</summary>
+    /// <summary>Every write passes here first: it refuses writes the request can no longer make, and establishes a new session.</summary>
     private void BeginWrite()
     {
-        switch (_state)
-        {
-            case SessionState.Destroyed:
-                throw new InvalidOperationException("The session was destroyed in this request; it cannot be written. Start a new one with SessionConfig.AllowReclaim, or in the next request.");
-            case SessionState.New:
-                _id ??= _manager.NewId();
-                _manager.Establish(_carrier, _id, _record); // throws, leaving the state unchanged, when the database refuses
-                _state = SessionState.Created;
-                if (_manager.Database.SharesRecords)
-                    _createdPending = true; // raised when the outermost lock is left
-                else
-                {
-                    var changes = Changes();
-                    changes.IsNew = true;
-                    changes.MoveAbsoluteDeadline(_record.AbsoluteDeadline);
-                    changes.MoveIdleDeadline(_record.IdleDeadline);
-                }
-                break;
-            default:
-                if (!_manager.Database.SharesRecords)
-                    Changes();
-                break;
-        }
+        if (_state == SessionState.Destroyed)
+            throw new InvalidOperationException("The session was destroyed in this request; it cannot be written. Start a new one with SessionConfig.AllowReclaim, or in the next request.");
+        if (_record.IsEnded)
+            throw new SessionEndedException();
+        if (Carrier.HasStarted)
+            throw ResponseStarted("written");
+        var changes = _strategy.TracksChanges ? Changes() : null;
+        if (_state != SessionState.New)
+            return;
+        _id ??= _manager.NewId();
+        _strategy.Establish(_manager, Carrier, _id, _record, changes); // throws, leaving the state unchanged, when the database refuses
+        _state = SessionState.Created;
+        if (!_strategy.TracksChanges)
+            _createdPending = true; // raised when the outermost lock is left
     }
+
+    private static InvalidOperationException ResponseStarted(string what) =>
+        new($"The session cannot be {what}: the response has already started. Write to the session, and commit it, before writing the response body.");
 
     private SessionChanges Changes() => _changes ??= new SessionChanges { MaxPayloadBytes = _manager.Config.MaxPayloadBytes };
 
@@ -594,42 +604,12 @@ public sealed class Session : IAsyncDisposable
         }
     }
 
+    /// <summary>Reading a flash consumes it: gone from the record (and, for copies, deleted at commit), kept readable in this request.</summary>
     private void Consume(string key, object? value)
     {
         _record.RemoveFlash(key);
-        if (!_manager.Database.SharesRecords && _state is SessionState.Created or SessionState.Loaded)
+        if (_strategy.TracksChanges && Exists)
             Changes().DeleteFlash(key);
-        RemoveConsumed(key);
-        if (_consumedFlashes is null || _consumedCount == _consumedFlashes.Length)
-            Array.Resize(ref _consumedFlashes, Math.Max(4, _consumedCount * 2));
-        _consumedFlashes[_consumedCount++] = new KeyValuePair<string, object?>(key, value);
-    }
-
-    private bool FindConsumed(string key, out object? value)
-    {
-        for (var i = 0; i < _consumedCount; i++)
-        {
-            if (_consumedFlashes![i].Key == key)
-            {
-                value = _consumedFlashes[i].Value;
-                return true;
-            }
-        }
-        value = null;
-        return false;
-    }
-
-    private bool RemoveConsumed(string key)
-    {
-        for (var i = 0; i < _consumedCount; i++)
-        {
-            if (_consumedFlashes![i].Key == key)
-            {
-                Array.Copy(_consumedFlashes, i + 1, _consumedFlashes, i, _consumedCount - i - 1);
-                _consumedFlashes[--_consumedCount] = default;
-                return true;
-            }
-        }
-        return false;
+        (_consumed ??= new ConsumedFlashes()).Add(key, value);
     }
 }

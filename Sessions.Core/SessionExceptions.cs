@@ -48,3 +48,16 @@ public class SessionDatabaseException : Exception
     {
     }
 }
+
+/// <summary>
+/// Another request ended the session (destroyed it, renewed its ID, or it expired) while this request was using it, so
+/// this request's changes were not stored. The client's next request starts a new session, or uses the renewed one.
+/// </summary>
+public sealed class SessionEndedException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    public SessionEndedException()
+        : base("The session ended (another request destroyed it or renewed its ID, or it expired) before this request's changes could be stored; they were not stored.")
+    {
+    }
+}

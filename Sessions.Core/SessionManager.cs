@@ -6,7 +6,8 @@ namespace Sessions;
 /// </summary>
 /// <remarks>
 /// Every operation has an asynchronous form. The synchronous forms are for databases that complete synchronously
-/// (the memory database); with any other they throw rather than block a thread on I/O.
+/// (<see cref="ISessionDatabase.CompletesSynchronously"/>: the memory database); with any other every synchronous call
+/// throws at once, on the first request, before anything is read or written, rather than block a thread on I/O.
 /// </remarks>
 public sealed class SessionManager : IDisposable
 {
@@ -45,6 +46,8 @@ public sealed class SessionManager : IDisposable
     {
         if (database is null)
             throw new ArgumentNullException(nameof(database));
+        if (database.SharesRecords && !database.CompletesSynchronously)
+            throw new ArgumentException($"The session database {database.GetType().Name} shares live records but does not complete synchronously: a database of live records stores a new session on its first (synchronous) write, so it must.", nameof(database));
         Volatile.Write(ref _lookup, Config.Encoder is null ? database as ISessionLookup : null);
         var previous = Interlocked.Exchange(ref _database, database);
         if (previous is ISessionExpirationSource oldSource)
@@ -57,7 +60,7 @@ public sealed class SessionManager : IDisposable
 
     /// <summary>Returns the request's session (see <see cref="StartAsync"/>); for databases that complete synchronously.</summary>
     /// <exception cref="InvalidOperationException">The database is asynchronous: use <see cref="StartAsync"/>.</exception>
-    public Session Start(ICookieCarrier carrier) => RunSync(StartAsync(carrier, CancellationToken.None), nameof(StartAsync));
+    public Session Start(ICookieCarrier carrier) => RunSync(Synchronous(nameof(StartAsync)).StartAsync(carrier, CancellationToken.None));
 
     /// <summary>
     /// Returns the request's session. A cookie is adopted only when it names a live session of this database; an unknown,
@@ -72,24 +75,28 @@ public sealed class SessionManager : IDisposable
         if (current is not null && !(current.IsDestroyed && Config.AllowReclaim))
             return current;
         // After Destroy with AllowReclaim the request's old cookie is ignored: the new session replaces it.
+        var database = Database;
         Session? session = null;
-        if (current is null && !(Volatile.Read(ref _lookup) is { } lookup && TryFind(carrier, lookup, out session)))
-            session = await LoadFromCookieAsync(carrier, cancellationToken).ConfigureAwait(false);
+        if (current is null && (Volatile.Read(ref _lookup) is not { } lookup || !TryStartFromLookup(carrier, database, lookup, out session)))
+            session = await LoadFromCookieAsync(carrier, database, cancellationToken).ConfigureAwait(false);
         if (session is null)
         {
             var now = _time.GetUtcNow();
             var record = new SessionRecord(Config.Expires > TimeSpan.Zero ? now + Config.Expires : null, now + Config.IdleTimeout);
-            session = new Session(this, carrier, record, null, Session.SessionState.New);
+            session = new Session(this, database, carrier, record, null, Session.SessionState.New);
         }
         carrier.Session = session;
+        RecordStrategy.For(database).Started(session, carrier);
         return session;
     }
 
     /// <summary>
     /// The allocation-free path for in-process databases: finds the cookie's session by its text. Returns
-    /// <see langword="false"/> to defer to <see cref="LoadFromCookieAsync"/> when a found session has expired (it must be destroyed).
+    /// <see langword="true"/> when it settled the outcome (<paramref name="session"/> is the live session, or
+    /// <see langword="null"/> when none of the cookie's values names one); <see langword="false"/> defers to
+    /// <see cref="LoadFromCookieAsync"/>, for a found session that has expired and must be destroyed.
     /// </summary>
-    private bool TryFind(ICookieCarrier carrier, ISessionLookup lookup, out Session? session)
+    private bool TryStartFromLookup(ICookieCarrier carrier, ISessionDatabase database, ISessionLookup lookup, out Session? session)
     {
         session = null;
         foreach (var value in CookieHeaderParser.Find(carrier.CookieHeader, Config.Cookie))
@@ -99,33 +106,31 @@ public sealed class SessionManager : IDisposable
             var now = _time.GetUtcNow();
             if (record.IsExpired(now))
                 return false;
-            session = new Session(this, carrier, record, id, Session.SessionState.Loaded);
-            session.Touch(now + Config.IdleTimeout, TimeSpan.Zero);
+            session = new Session(this, database, carrier, record, id, Session.SessionState.Loaded);
+            session.Touch(now + Config.IdleTimeout);
             return true;
         }
         return true;
     }
 
-    private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, CancellationToken cancellationToken)
+    private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, ISessionDatabase database, CancellationToken cancellationToken)
     {
         var candidates = ReadCandidateIds(carrier.CookieHeader);
         for (var i = 0; i < candidates.Count; i++)
         {
             var id = candidates[i];
-            var record = await Database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
+            var record = await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
             if (record is null)
                 continue;
             var now = _time.GetUtcNow();
             if (record.IsExpired(now))
             {
-                if (await Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
+                if (await database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
                     Raise(SessionEventReason.Expired, id);
                 continue;
             }
-            var session = new Session(this, carrier, record, id, Session.SessionState.Loaded);
-            // The memory database refreshes the idle deadline on every use (a field write); others only when a tenth
-            // of the idle window has passed, so a read-only request does not write.
-            session.Touch(now + Config.IdleTimeout, Database.SharesRecords ? TimeSpan.Zero : TimeSpan.FromTicks(Config.IdleTimeout.Ticks / 10));
+            var session = new Session(this, database, carrier, record, id, Session.SessionState.Loaded);
+            session.Touch(now + Config.IdleTimeout);
             return session;
         }
         return null;
@@ -174,7 +179,7 @@ public sealed class SessionManager : IDisposable
     // ----- expiration ---------------------------------------------------------------------------------------------
 
     /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/> (see <see cref="UpdateExpirationAsync"/>).</summary>
-    public bool ShiftExpiration(ICookieCarrier carrier) => RunSync(ShiftExpirationAsync(carrier, CancellationToken.None), nameof(ShiftExpirationAsync));
+    public bool ShiftExpiration(ICookieCarrier carrier) => RunSync(Synchronous(nameof(ShiftExpirationAsync)).ShiftExpirationAsync(carrier, CancellationToken.None));
 
     /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/> (see <see cref="UpdateExpirationAsync"/>).</summary>
     public ValueTask<bool> ShiftExpirationAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default) =>
@@ -182,7 +187,7 @@ public sealed class SessionManager : IDisposable
 
     /// <summary>Sets the request's session deadline (see <see cref="UpdateExpirationAsync"/>).</summary>
     public bool UpdateExpiration(ICookieCarrier carrier, TimeSpan expires) =>
-        RunSync(UpdateExpirationAsync(carrier, expires, CancellationToken.None), nameof(UpdateExpirationAsync));
+        RunSync(Synchronous(nameof(UpdateExpirationAsync)).UpdateExpirationAsync(carrier, expires, CancellationToken.None));
 
     /// <summary>
     /// Sets the request's session absolute deadline to now + <paramref name="expires"/> in memory, database and cookie
@@ -194,15 +199,17 @@ public sealed class SessionManager : IDisposable
         var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
         if (!session.Exists)
             return false;
+        if (session.IsPendingCreate)
+            await session.CommitAsync(cancellationToken).ConfigureAwait(false); // the deadlines move on a stored session
         var now = _time.GetUtcNow();
         DateTimeOffset? absolute = expires > TimeSpan.Zero ? now + expires : null;
         var idle = now + Config.IdleTimeout;
-        session.SetDeadlines(absolute, idle);
-        if (!session.IsPendingCreate && !await Database.UpdateExpirationAsync(session.Id, absolute, idle, cancellationToken).ConfigureAwait(false))
+        if (!await session.Database.UpdateExpirationAsync(session.Id, absolute, idle, cancellationToken).ConfigureAwait(false))
         {
             session.MarkDestroyed();
             return false;
         }
+        session.SetDeadlines(absolute, idle);
         WriteCookie(carrier, session.Id, absolute, persistent: expires == TimeSpan.Zero);
         return true;
     }
@@ -210,7 +217,7 @@ public sealed class SessionManager : IDisposable
     // ----- destroy ------------------------------------------------------------------------------------------------
 
     /// <summary>Destroys the request's session (see <see cref="DestroyAsync"/>).</summary>
-    public bool Destroy(ICookieCarrier carrier) => RunSync(DestroyAsync(carrier, CancellationToken.None), nameof(DestroyAsync));
+    public bool Destroy(ICookieCarrier carrier) => RunSync(Synchronous(nameof(DestroyAsync)).DestroyAsync(carrier, CancellationToken.None));
 
     /// <summary>
     /// Destroys the request's session for good: deletes it from the database, expires the cookie (same name, path, domain
@@ -226,8 +233,8 @@ public sealed class SessionManager : IDisposable
         var pending = session.IsPendingCreate;
         var id = established ? session.Id : null;
         session.MarkDestroyed();
-        var existed = id is not null && !pending && await Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
-        if (hadCookie || established)
+        var existed = id is not null && !pending && await session.Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
+        if (hadCookie || (established && !pending)) // a session still pending creation never sent its cookie
             carrier.WriteCookie(DeletionCookie(carrier));
         if (existed)
             Raise(SessionEventReason.Destroyed, id);
@@ -235,7 +242,7 @@ public sealed class SessionManager : IDisposable
     }
 
     /// <summary>Destroys a session by ID (see <see cref="DestroyByIdAsync"/>).</summary>
-    public bool DestroyById(string id) => RunSync(DestroyByIdAsync(id, CancellationToken.None), nameof(DestroyByIdAsync));
+    public bool DestroyById(string id) => RunSync(Synchronous(nameof(DestroyByIdAsync)).DestroyByIdAsync(id, CancellationToken.None));
 
     /// <summary>
     /// Destroys a session by its ID in the database, so it works across processes sharing it; no cookie is touched
@@ -252,7 +259,7 @@ public sealed class SessionManager : IDisposable
     }
 
     /// <summary>Destroys every session in the database (see <see cref="DestroyAllAsync"/>).</summary>
-    public void DestroyAll() => RunSync(DestroyAllAsync(CancellationToken.None), nameof(DestroyAllAsync));
+    public void DestroyAll() => RunSync(Synchronous(nameof(DestroyAllAsync)).DestroyAllAsync(CancellationToken.None));
 
     /// <summary>
     /// Destroys every session in the database, including those other processes created, then raises <see cref="Destroyed"/>
@@ -267,7 +274,7 @@ public sealed class SessionManager : IDisposable
     // ----- renew --------------------------------------------------------------------------------------------------
 
     /// <summary>Moves the request's session to a new ID (see <see cref="RenewIdAsync"/>).</summary>
-    public bool RenewId(ICookieCarrier carrier) => RunSync(RenewIdAsync(carrier, CancellationToken.None), nameof(RenewIdAsync));
+    public bool RenewId(ICookieCarrier carrier) => RunSync(Synchronous(nameof(RenewIdAsync)).RenewIdAsync(carrier, CancellationToken.None));
 
     /// <summary>
     /// Moves the request's session to a new ID with the same data, deletes the old ID and writes the new cookie: the
@@ -281,27 +288,25 @@ public sealed class SessionManager : IDisposable
         if (session.IsDestroyed)
             return false;
         var newId = NewId();
-        if (!session.Exists)
+        if (!session.Exists || session.IsPendingCreate)
         {
-            session.MoveTo(newId, null); // nothing stored and no cookie yet: a fresh ID is all it takes
+            session.MoveTo(newId, null); // nothing stored and no cookie yet: a fresh ID is all it takes (the commit sends the cookie)
             return true;
         }
         var oldId = session.Id;
-        if (!session.IsPendingCreate)
+        var database = session.Database;
+        // The database moves the session as it holds it now: a key another request deleted meanwhile stays deleted.
+        switch (await database.RenewAsync(oldId, newId, cancellationToken).ConfigureAwait(false))
         {
-            // The database moves the session as it holds it now: a key another request deleted meanwhile stays deleted.
-            switch (await Database.RenewAsync(oldId, newId, cancellationToken).ConfigureAwait(false))
-            {
-                case SessionRenewResult.IdInUse:
-                    throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
-                case SessionRenewResult.NotFound:
-                    session.MarkDestroyed(); // destroyed meanwhile (another request logged out): nothing to renew
-                    carrier.WriteCookie(DeletionCookie(carrier));
-                    return false;
-            }
+            case SessionRenewResult.IdInUse:
+                throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
+            case SessionRenewResult.NotFound:
+                session.MarkDestroyed(); // destroyed meanwhile (another request logged out): nothing to renew
+                carrier.WriteCookie(DeletionCookie(carrier));
+                return false;
         }
-        // A database of live records renewed into a new record: the request goes on with that one.
-        session.MoveTo(newId, Database.SharesRecords && !session.IsPendingCreate ? await Database.LoadAsync(newId, cancellationToken).ConfigureAwait(false) : null);
+        // Live records: the database renewed into a new record, which the request goes on with. Copies: uncommitted changes follow the new ID.
+        session.MoveTo(newId, database.SharesRecords ? await database.LoadAsync(newId, cancellationToken).ConfigureAwait(false) : null);
         WriteCookie(carrier, newId, session.Record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         Raise(SessionEventReason.Renewed, newId, oldId);
         return true;
@@ -309,23 +314,23 @@ public sealed class SessionManager : IDisposable
 
     // ----- cookies ------------------------------------------------------------------------------------------------
 
-    /// <summary>Called by a session on its first write: writes the cookie, then (memory database) stores the record.</summary>
-    /// <remarks>
-    /// With the memory database the cookie is built first (so an encoder or size failure stores nothing), the record is
-    /// stored next, and the cookie is written only once the record is stored: a refused session (ID already in use, session
-    /// bound reached) leaves no cookie naming another session or nothing. If the host then refuses the cookie, the record is removed.
-    /// </remarks>
-    internal void Establish(ICookieCarrier carrier, string id, SessionRecord record)
+    /// <summary>
+    /// Commits the request's session, if one was started, before the response starts (see <see cref="Session.CommitAsync"/>).
+    /// Host adapters call it; on a host without a pipeline (HttpListener) the application calls it before writing the body.
+    /// </summary>
+    public ValueTask CommitAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default) =>
+        (carrier ?? throw new ArgumentNullException(nameof(carrier))).Session is { } session ? session.CommitAsync(cancellationToken) : default;
+
+    /// <summary>
+    /// Stores a new session of live records on its first write, then writes its cookie. The cookie is built first (an
+    /// encoder or size failure stores nothing) and written only once the record is stored: a refused session (ID in use,
+    /// session bound reached) leaves no cookie naming another session or nothing. If the host refuses the cookie, the record is removed.
+    /// </summary>
+    internal void StoreNew(ICookieCarrier carrier, string id, SessionRecord record)
     {
         var cookie = BuildCookie(carrier, id, record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         var database = Database;
-        if (!database.SharesRecords)
-        {
-            carrier.WriteCookie(cookie);
-            return;
-        }
-        var stored = RunSync(database.CommitAsync(id, record, new SessionChanges { IsNew = true }, CancellationToken.None), nameof(Session.CommitAsync));
-        if (!stored)
+        if (!RunSync(database.CommitAsync(id, record, new SessionChanges { IsNew = true }, CancellationToken.None)))
             throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
         try
         {
@@ -333,7 +338,21 @@ public sealed class SessionManager : IDisposable
         }
         catch
         {
-            RunSync(database.DestroyAsync(id, CancellationToken.None), nameof(DestroyAsync));
+            RunSync(database.DestroyAsync(id, CancellationToken.None));
+            throw;
+        }
+    }
+
+    /// <summary>Writes the cookie of a session the commit has just created; if the host refuses it, the session is removed again.</summary>
+    internal async ValueTask IssueCookieAsync(Session session, string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            WriteCookie(session.Carrier, id, session.Record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+        }
+        catch
+        {
+            await session.Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
             throw;
         }
     }
@@ -433,18 +452,21 @@ public sealed class SessionManager : IDisposable
 
     private void OnExpired(string id) => Raise(SessionEventReason.Expired, id);
 
-    private static T RunSync<T>(ValueTask<T> operation, string asyncName) =>
-        operation.IsCompleted ? operation.GetAwaiter().GetResult() : throw NotSynchronous(asyncName);
+    /// <summary>This manager, when its database completes synchronously; otherwise throws before anything is read or written.</summary>
+    private SessionManager Synchronous(string asyncName) =>
+        Database.CompletesSynchronously ? this : throw new InvalidOperationException(
+            $"The session database ({Database.GetType().Name}) completes asynchronously: call {asyncName} instead of blocking a thread on its I/O.");
 
-    private static void RunSync(ValueTask operation, string asyncName)
+    /// <summary>The result of an operation on a database that completes synchronously (it has completed: this never blocks).</summary>
+    private static T RunSync<T>(ValueTask<T> operation) => operation.IsCompleted ? operation.GetAwaiter().GetResult() : operation.AsTask().GetAwaiter().GetResult();
+
+    private static void RunSync(ValueTask operation)
     {
-        if (!operation.IsCompleted)
-            throw NotSynchronous(asyncName);
-        operation.GetAwaiter().GetResult();
+        if (operation.IsCompleted)
+            operation.GetAwaiter().GetResult();
+        else
+            operation.AsTask().GetAwaiter().GetResult(); // a database that broke its promise: wait rather than abandon the operation
     }
-
-    private static InvalidOperationException NotSynchronous(string asyncName) =>
-        new($"The session database completes asynchronously: call {asyncName} instead of blocking a thread on its I/O.");
 
     /// <summary>Stops the memory database's sweeper when the manager created that database itself.</summary>
     public void Dispose() => _ownDatabase?.Dispose();

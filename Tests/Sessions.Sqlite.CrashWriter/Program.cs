@@ -194,6 +194,15 @@ internal sealed class Carrier(string? id) : ICookieCarrier
 
     public Session? Session { get; set; }
 
+    public bool HasStarted => false;
+
+    public CancellationToken RequestAborted => default;
+
+    // The caller commits explicitly, as an application on a host without a pipeline does.
+    public void OnResponseStarting(Func<object, Task> callback, object state)
+    {
+    }
+
     public void WriteCookie(in SessionCookie cookie)
     {
     }

@@ -442,16 +442,19 @@ public abstract class SessionDatabaseContract
     }
 
     [Test]
-    public async Task TwoRequestsConsumingTheSameFlash_AtOnce_EachSeeIt_AndItIsGoneAfter()
+    public async Task TwoRequestsConsumingTheSameFlash_AtOnce_ShowItAtLeastOnce_AndItIsGoneAfter()
     {
-        // Two tabs loading the page that shows a notice both show it; neither brings it back for the request after.
+        // Two tabs loading the page that shows a notice: the notice is shown (by the first reader on live records, by
+        // every request that loaded it on copies) and neither request brings it back for the request after.
         var id = await CreateSessionAsync(s => s.Set("name", "iris"));
         await RequestAsync(id, s => s.SetFlash("notice", "saved"));
 
         var both = await Task.WhenAll(LoadAsync(id), LoadAsync(id));
         var (first, second) = (both[0], both[1]);
-        first.GetFlash("notice").Should().Be("saved", "the first request started while the flash was set");
-        second.GetFlash("notice").Should().Be("saved", "the second request started while the flash was set");
+        var seen = new[] { first.GetFlash("notice"), second.GetFlash("notice") };
+        seen.Should().Contain("saved").And.OnlyContain(value => value == null || (string)value == "saved");
+        if (!Database.SharesRecords)
+            seen.Should().AllBe("saved", "each request read its own copy, loaded while the flash was set");
         await Task.WhenAll(first.CommitAsync().AsTask(), second.CommitAsync().AsTask());
 
         await RequestAsync(id, s =>

@@ -33,6 +33,26 @@ public sealed class TestCarrier : ICookieCarrier
     /// <summary>Set to make <see cref="WriteCookie"/> throw as a host does once the response started.</summary>
     public bool ResponseStarted { get; set; }
 
+    /// <inheritdoc />
+    public bool HasStarted => ResponseStarted;
+
+    /// <inheritdoc />
+    public CancellationToken RequestAborted { get; set; }
+
+    /// <summary>The callbacks registered to run before the response starts.</summary>
+    public List<(Func<object, Task> Callback, object State)> StartingCallbacks { get; } = [];
+
+    /// <inheritdoc />
+    public void OnResponseStarting(Func<object, Task> callback, object state) => StartingCallbacks.Add((callback, state));
+
+    /// <summary>Plays the host starting the response: runs the registered callbacks in order, then marks the response started.</summary>
+    public async Task StartResponseAsync()
+    {
+        foreach (var (callback, state) in StartingCallbacks)
+            await callback(state);
+        ResponseStarted = true;
+    }
+
     public void WriteCookie(in SessionCookie cookie)
     {
         if (ResponseStarted)

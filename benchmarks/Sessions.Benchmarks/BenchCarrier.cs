@@ -11,6 +11,15 @@ internal sealed class BenchCarrier : ICookieCarrier
 
     public Session? Session { get; set; }
 
+    public bool HasStarted => false;
+
+    public CancellationToken RequestAborted => default;
+
+    // The caller commits explicitly, as an application on a host without a pipeline does.
+    public void OnResponseStarting(Func<object, Task> callback, object state)
+    {
+    }
+
     public int CookiesWritten { get; private set; }
 
     public void WriteCookie(in SessionCookie cookie) => CookiesWritten++;
