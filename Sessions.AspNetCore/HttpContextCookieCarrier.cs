@@ -9,6 +9,8 @@ namespace Sessions.AspNetCore;
 internal sealed class HttpContextCookieCarrier : ICookieCarrier
 {
     private readonly HttpContext _context;
+    private Func<object, Task>? _commit;
+    private object? _commitState;
 
     private HttpContextCookieCarrier(HttpContext context) => _context = context;
 
@@ -26,6 +28,45 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
     public bool IsHttps => _context.Request.IsHttps;
 
     public Session? Session { get; set; }
+
+    public bool HasStarted => _context.Response.HasStarted;
+
+    public CancellationToken RequestAborted => _context.RequestAborted;
+
+    /// <summary>Whether a commit failed (database down, or the session ended meanwhile) and the response became an error.</summary>
+    public bool CommitFailed { get; private set; }
+
+    public void OnResponseStarting(Func<object, Task> callback, object state)
+    {
+        _commit = callback;
+        _commitState = state;
+        _context.Response.OnStarting(static carrier => ((HttpContextCookieCarrier)carrier).CommitBeforeStartAsync(), this);
+    }
+
+    /// <summary>
+    /// Commits before the status and headers go out. A failure turns the response into a 503 or 409 (see
+    /// <see cref="SessionFailureResponses"/>; the application's body, already being written, still follows) and is logged once, here.
+    /// </summary>
+    private async Task CommitBeforeStartAsync()
+    {
+        if (CommitFailed)
+            return;
+        try
+        {
+            await _commit!(_commitState!).ConfigureAwait(false);
+        }
+        catch (Exception e) when (SessionFailureResponses.Handles(e))
+        {
+            AnswerFailure(e);
+        }
+    }
+
+    /// <summary>Answers a session failure (see <see cref="SessionFailureResponses"/>); the request commits nothing more.</summary>
+    public void AnswerFailure(Exception exception)
+    {
+        CommitFailed = true;
+        SessionFailureResponses.Answer(_context, exception);
+    }
 
     public void WriteCookie(in SessionCookie cookie)
     {
@@ -51,8 +92,8 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
         response.Headers.CacheControl = "no-store";
     }
 
-    /// <summary>The request's carrier, created on first use. With a database that stores copies, the session is committed before the response starts.</summary>
-    public static HttpContextCookieCarrier For(HttpContext context, SessionManager sessions)
+    /// <summary>The request's carrier, created on first use.</summary>
+    public static HttpContextCookieCarrier For(HttpContext context)
     {
         if (context is null)
             throw new ArgumentNullException(nameof(context));
@@ -60,13 +101,9 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
             return carrier;
         carrier = new HttpContextCookieCarrier(context);
         context.Features.Set(carrier);
-        if (!sessions.Database.SharesRecords)
-            context.Response.OnStarting(static state => ((HttpContextCookieCarrier)state).CommitAsync(), carrier);
         return carrier;
     }
 
     /// <summary>The request's carrier if a session was started, else <see langword="null"/>.</summary>
     public static HttpContextCookieCarrier? Find(HttpContext context) => context.Features.Get<HttpContextCookieCarrier>();
-
-    public Task CommitAsync() => Session is { } session ? session.CommitAsync(CancellationToken.None).AsTask() : Task.CompletedTask;
 }

@@ -3,15 +3,27 @@ using Microsoft.AspNetCore.Http;
 namespace Sessions.AspNetCore;
 
 /// <summary>
-/// Commits the request's session after the rest of the pipeline (it is also committed before the response starts, as
-/// soon as a session is started). A commit failure propagates: a write is never reported as saved when it was not.
+/// Runs the pipeline, then commits the request's session if the response has not started (a response that started
+/// was committed just before, in <c>Response.OnStarting</c>). A database failure while loading or committing answers
+/// 503 with Retry-After (see <see cref="SessionsMiddlewareOptions"/>), a session ended by another request 409, each
+/// logged once (see <see cref="SessionFailureResponses"/>); any other failure propagates.
 /// </summary>
 internal sealed class SessionsMiddleware(RequestDelegate next)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        await next(context).ConfigureAwait(false);
-        if (HttpContextCookieCarrier.Find(context) is { } carrier)
-            await carrier.CommitAsync().ConfigureAwait(false);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+            if (HttpContextCookieCarrier.Find(context) is { CommitFailed: false, Session: { } session })
+                await session.CommitAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (SessionFailureResponses.Handles(e) && !context.Response.HasStarted)
+        {
+            if (HttpContextCookieCarrier.Find(context) is { } carrier)
+                carrier.AnswerFailure(e);
+            else
+                SessionFailureResponses.Answer(context, e);
+        }
     }
 }

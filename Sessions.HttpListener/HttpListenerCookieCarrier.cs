@@ -19,6 +19,8 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
     private static readonly ConditionalWeakTable<HttpListenerContext, HttpListenerCookieCarrier>.CreateValueCallback Create =
         static context => new HttpListenerCookieCarrier(context);
 
+    private static readonly Func<HttpListenerResponse, bool>? SentHeaders = BindSentHeaders();
+
     private readonly HttpListenerContext _context;
     private HttpListenerCookieCarrier(HttpListenerContext context) => _context = context;
 
@@ -35,12 +37,37 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
 
     public Session? Session { get; set; }
 
+    /// <remarks>
+    /// HttpListener has no public "headers sent" flag; its response keeps one internally (<c>SentHeaders</c>), read here
+    /// through a delegate bound once. On a runtime without it this reports <see langword="false"/> and a late cookie is
+    /// lost instead of refused (docs/hosts.md says so).
+    /// </remarks>
+    public bool HasStarted => SentHeaders is { } sent && sent(_context.Response);
+
+    /// <summary>HttpListener gives no per-request cancellation: <see cref="CancellationToken.None"/>.</summary>
+    public CancellationToken RequestAborted => CancellationToken.None;
+
+    /// <summary>HttpListener has no hook before the response starts: the application commits (<c>sessions.CommitAsync(context)</c>) before writing the body.</summary>
+    public void OnResponseStarting(Func<object, Task> callback, object state)
+    {
+    }
+
     public void WriteCookie(in SessionCookie cookie)
     {
+        if (HasStarted)
+            throw new InvalidOperationException("The session cookie cannot be written: the response has already started. Write to the session, and commit it, before writing the response body.");
         var headers = _context.Response.Headers;
         // Add, not Set: one Set-Cookie header per cookie (a Destroy then a new session in one request writes two).
         headers.Add("Set-Cookie", SetCookieHeader.Format(cookie));
         headers.Set("Cache-Control", "no-store");
+    }
+
+    private static Func<HttpListenerResponse, bool>? BindSentHeaders()
+    {
+        var getter = typeof(HttpListenerResponse).GetProperty("SentHeaders", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetGetMethod(nonPublic: true);
+        return getter is not null && getter.ReturnType == typeof(bool)
+            ? (Func<HttpListenerResponse, bool>)Delegate.CreateDelegate(typeof(Func<HttpListenerResponse, bool>), getter)
+            : null;
     }
 
     /// <summary>The request's carrier, created on first use.</summary>

@@ -4,19 +4,20 @@ namespace Sessions.HttpListener;
 
 /// <summary>
 /// The <see cref="SessionManager"/> operations on a <see cref="HttpListenerContext"/>, the way go-sessions has
-/// <c>Start(w, r)</c>. A raw HttpListener server has no pipeline that commits for it, so start the session with
-/// <c>await using</c>, which commits when the scope ends:
+/// <c>Start(w, r)</c>. A raw HttpListener server has no pipeline and no hook before the response starts, so commit the
+/// session yourself before writing the body, as the other hosts' middleware does for you:
 /// <code>
 /// var context = await listener.GetContextAsync();
-/// await using (var session = await sessions.StartAsync(context))
-/// {
-///     session.Set("name", "iris");   // write to the session before the response body: the cookie is a header
-///     await WriteBodyAsync(context.Response);
-/// }
-/// context.Response.Close();          // close after the commit, so the next request sees the changes
+/// var session = await sessions.StartAsync(context);
+/// session.Set("name", "iris");
+/// await sessions.CommitAsync(context);   // stores the change and writes Set-Cookie: before the first byte of the body
+/// await WriteBodyAsync(context.Response);
+/// context.Response.Close();
 /// </code>
-/// With the memory database writes are live and the commit is a no-op; with a database that stores copies, an
-/// uncommitted session loses its changes. <see cref="CommitAsync"/> commits the request's session without holding it.
+/// A write to the session, or a commit, after the response started throws. With the memory database writes are live and
+/// the commit has nothing to do; with a database that stores copies an uncommitted session loses its changes (and a new
+/// one never sends its cookie). <c>await using</c> on the session commits when the scope ends, which is only correct when
+/// no body was written inside it.
 /// </summary>
 public static class SessionManagerHttpListenerExtensions
 {
@@ -64,14 +65,13 @@ public static class SessionManagerHttpListenerExtensions
         Manager(sessions).RenewIdAsync(HttpListenerCookieCarrier.For(context), cancellationToken);
 
     /// <summary>
-    /// Commits the request's session if one was started (see <see cref="Session.CommitAsync"/>); does nothing otherwise.
-    /// Call it before closing the response when the session is not held in an <c>await using</c>.
+    /// Commits the request's session if one was started (see <see cref="SessionManager.CommitAsync(ICookieCarrier, CancellationToken)"/>);
+    /// call it before writing the response body. Does nothing when no session was started.
     /// </summary>
-    public static ValueTask CommitAsync(this SessionManager sessions, HttpListenerContext context, CancellationToken cancellationToken = default)
-    {
-        Manager(sessions);
-        return HttpListenerCookieCarrier.Find(context)?.Session is { } session ? session.CommitAsync(cancellationToken) : default;
-    }
+    /// <exception cref="SessionDatabaseException">The database failed; answer 503 (nothing was stored).</exception>
+    /// <exception cref="InvalidOperationException">The response has already started; nothing was stored.</exception>
+    public static ValueTask CommitAsync(this SessionManager sessions, HttpListenerContext context, CancellationToken cancellationToken = default) =>
+        HttpListenerCookieCarrier.Find(context) is { } carrier ? Manager(sessions).CommitAsync(carrier, cancellationToken) : default;
 
     private static SessionManager Manager(SessionManager sessions) => sessions ?? throw new ArgumentNullException(nameof(sessions));
 }

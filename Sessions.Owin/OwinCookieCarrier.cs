@@ -6,9 +6,8 @@ namespace Sessions.Owin;
 /// </summary>
 /// <remarks>
 /// It registers one <c>server.OnSendingHeaders</c> callback, which only notes that the headers are going out, so a late
-/// cookie write throws instead of being silently lost; it never waits for anything. With a database that stores copies
-/// the carrier also replaces <c>owin.ResponseBody</c> with a <see cref="CommitBeforeBodyStream"/>, whose first
-/// asynchronous write awaits the commit before the host sends the headers.
+/// cookie write or session write throws instead of being silently lost; it never waits for anything. With a database
+/// that stores copies the core asks for a commit before the response starts (<see cref="OnResponseStarting"/>).
 /// </remarks>
 internal sealed class OwinCookieCarrier : ICookieCarrier
 {
@@ -46,6 +45,22 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
 
     public Session? Session { get; set; }
 
+    public bool HasStarted => _headersSent;
+
+    public CancellationToken RequestAborted =>
+        _environment.TryGetValue(OwinKeys.CallCancelled, out var value) && value is CancellationToken token ? token : CancellationToken.None;
+
+    /// <summary>
+    /// OWIN's <c>server.OnSendingHeaders</c> callbacks cannot await, so the commit runs from the response body instead:
+    /// <c>owin.ResponseBody</c> is replaced with a <see cref="CommitBeforeBodyStream"/> whose first asynchronous write or
+    /// flush awaits it; the middleware commits a response with no body.
+    /// </summary>
+    public void OnResponseStarting(Func<object, Task> callback, object state)
+    {
+        if (_environment.TryGetValue(OwinKeys.ResponseBody, out var body) && body is Stream stream and not CommitBeforeBodyStream)
+            _environment[OwinKeys.ResponseBody] = new CommitBeforeBodyStream(this, stream);
+    }
+
     public void WriteCookie(in SessionCookie cookie)
     {
         if (_headersSent)
@@ -68,11 +83,8 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         headers["Cache-Control"] = ["no-store"];
     }
 
-    /// <summary>
-    /// The request's carrier, created on first use. When <paramref name="sessions"/>' database stores copies, the first
-    /// use also wraps <c>owin.ResponseBody</c> so the session is committed before the headers go out.
-    /// </summary>
-    public static OwinCookieCarrier For(IDictionary<string, object> environment, SessionManager sessions)
+    /// <summary>The request's carrier, created on first use.</summary>
+    public static OwinCookieCarrier For(IDictionary<string, object> environment)
     {
         if (environment is null)
             throw new ArgumentNullException(nameof(environment));
@@ -82,10 +94,6 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         environment[EnvironmentKey] = carrier;
         if (environment.TryGetValue(OwinKeys.OnSendingHeaders, out var register) && register is Action<Action<object>, object> onSendingHeaders)
             onSendingHeaders(OnSendingHeaders, carrier);
-        // Only for a database that stores copies (the memory database's writes are live) and only once a session is
-        // started: no other request allocates the wrapper.
-        if (!sessions.Database.SharesRecords && environment.TryGetValue(OwinKeys.ResponseBody, out var body) && body is Stream stream)
-            environment[OwinKeys.ResponseBody] = new CommitBeforeBodyStream(carrier, stream);
         return carrier;
     }
 

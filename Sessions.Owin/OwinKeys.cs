@@ -8,4 +8,6 @@ internal static class OwinKeys
     public const string ResponseBody = "owin.ResponseBody";
     public const string RequestScheme = "owin.RequestScheme";
     public const string OnSendingHeaders = "server.OnSendingHeaders";
+    public const string ResponseStatusCode = "owin.ResponseStatusCode";
+    public const string CallCancelled = "owin.CallCancelled";
 }

@@ -10,43 +10,43 @@ public static class SessionManagerOwinExtensions
 {
     /// <summary>Returns the request's session; see <see cref="SessionManager.Start(ICookieCarrier)"/>.</summary>
     public static Session Start(this SessionManager sessions, IDictionary<string, object> environment) =>
-        Manager(sessions).Start(OwinCookieCarrier.For(environment, sessions));
+        Manager(sessions).Start(OwinCookieCarrier.For(environment));
 
     /// <summary>Returns the request's session, loading it asynchronously; see <see cref="SessionManager.StartAsync"/>.</summary>
     public static ValueTask<Session> StartAsync(this SessionManager sessions, IDictionary<string, object> environment, CancellationToken cancellationToken = default) =>
-        Manager(sessions).StartAsync(OwinCookieCarrier.For(environment, sessions), cancellationToken);
+        Manager(sessions).StartAsync(OwinCookieCarrier.For(environment), cancellationToken);
 
     /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/>; see <see cref="SessionManager.ShiftExpirationAsync"/>.</summary>
     public static bool ShiftExpiration(this SessionManager sessions, IDictionary<string, object> environment) =>
-        Manager(sessions).ShiftExpiration(OwinCookieCarrier.For(environment, sessions));
+        Manager(sessions).ShiftExpiration(OwinCookieCarrier.For(environment));
 
     /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/>; see <see cref="SessionManager.ShiftExpirationAsync"/>.</summary>
     public static ValueTask<bool> ShiftExpirationAsync(this SessionManager sessions, IDictionary<string, object> environment, CancellationToken cancellationToken = default) =>
-        Manager(sessions).ShiftExpirationAsync(OwinCookieCarrier.For(environment, sessions), cancellationToken);
+        Manager(sessions).ShiftExpirationAsync(OwinCookieCarrier.For(environment), cancellationToken);
 
     /// <summary>Sets the request's session deadline; see <see cref="SessionManager.UpdateExpirationAsync"/>.</summary>
     public static bool UpdateExpiration(this SessionManager sessions, IDictionary<string, object> environment, TimeSpan expires) =>
-        Manager(sessions).UpdateExpiration(OwinCookieCarrier.For(environment, sessions), expires);
+        Manager(sessions).UpdateExpiration(OwinCookieCarrier.For(environment), expires);
 
     /// <summary>Sets the request's session deadline; see <see cref="SessionManager.UpdateExpirationAsync"/>.</summary>
     public static ValueTask<bool> UpdateExpirationAsync(this SessionManager sessions, IDictionary<string, object> environment, TimeSpan expires, CancellationToken cancellationToken = default) =>
-        Manager(sessions).UpdateExpirationAsync(OwinCookieCarrier.For(environment, sessions), expires, cancellationToken);
+        Manager(sessions).UpdateExpirationAsync(OwinCookieCarrier.For(environment), expires, cancellationToken);
 
     /// <summary>Destroys the request's session and expires its cookie; see <see cref="SessionManager.DestroyAsync"/>.</summary>
     public static bool Destroy(this SessionManager sessions, IDictionary<string, object> environment) =>
-        Manager(sessions).Destroy(OwinCookieCarrier.For(environment, sessions));
+        Manager(sessions).Destroy(OwinCookieCarrier.For(environment));
 
     /// <summary>Destroys the request's session and expires its cookie; see <see cref="SessionManager.DestroyAsync"/>.</summary>
     public static ValueTask<bool> DestroyAsync(this SessionManager sessions, IDictionary<string, object> environment, CancellationToken cancellationToken = default) =>
-        Manager(sessions).DestroyAsync(OwinCookieCarrier.For(environment, sessions), cancellationToken);
+        Manager(sessions).DestroyAsync(OwinCookieCarrier.For(environment), cancellationToken);
 
     /// <summary>Moves the request's session to a new ID (call it at login and logout); see <see cref="SessionManager.RenewIdAsync"/>.</summary>
     public static bool RenewId(this SessionManager sessions, IDictionary<string, object> environment) =>
-        Manager(sessions).RenewId(OwinCookieCarrier.For(environment, sessions));
+        Manager(sessions).RenewId(OwinCookieCarrier.For(environment));
 
     /// <summary>Moves the request's session to a new ID (call it at login and logout); see <see cref="SessionManager.RenewIdAsync"/>.</summary>
     public static ValueTask<bool> RenewIdAsync(this SessionManager sessions, IDictionary<string, object> environment, CancellationToken cancellationToken = default) =>
-        Manager(sessions).RenewIdAsync(OwinCookieCarrier.For(environment, sessions), cancellationToken);
+        Manager(sessions).RenewIdAsync(OwinCookieCarrier.For(environment), cancellationToken);
 
     /// <summary>
     /// Commits the request's session if one was started (the middleware does this for you); does nothing otherwise.

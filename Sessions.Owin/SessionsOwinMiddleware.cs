@@ -22,44 +22,99 @@ namespace Sessions.Owin;
 /// <c>Write</c> or <c>Flush</c> that would have to wait for a commit throws an <see cref="InvalidOperationException"/>
 /// instead (it passes through when the commit has nothing to store). Read <c>owin.ResponseBody</c> from the environment
 /// after starting the session, as Katana's <c>context.Response.Body</c> does; a stream taken before bypasses the commit.
-/// A commit failure propagates from that write (no byte of the response goes out) or from the middleware (the host turns
-/// it into a failed response). The cookie itself is a header, written when the session is first written, so write to the
+/// A commit failure propagates from that write (no byte of the response goes out); a database failure
+/// (<see cref="SessionDatabaseException"/>) that reaches the middleware before the headers went out is answered
+/// <c>503 Service Unavailable</c> with <c>Retry-After</c>, any other failure propagates to the host. The cookie itself is a header, written when the session is first written, so write to the
 /// session before the response body; a cookie write after the headers were sent throws.
 /// </para>
 /// </remarks>
 public static class SessionsOwinMiddleware
 {
     /// <summary>Builds the middleware for <paramref name="sessions"/>.</summary>
-    public static Func<AppFunc, AppFunc> Create(SessionManager sessions)
+    /// <param name="sessions">The application's session manager.</param>
+    /// <param name="retryAfter">The <c>Retry-After</c> of the 503 answered when the session database fails (default 5 seconds, whole seconds rounded up).</param>
+    public static Func<AppFunc, AppFunc> Create(SessionManager sessions, TimeSpan? retryAfter = null)
     {
         if (sessions is null)
             throw new ArgumentNullException(nameof(sessions));
+        var seconds = (long)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(5)).TotalSeconds);
+        if (seconds < 0)
+            throw new ArgumentOutOfRangeException(nameof(retryAfter), retryAfter, "retryAfter must not be negative.");
+        var unavailable = new Unavailable(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return next =>
         {
             if (next is null)
                 throw new ArgumentNullException(nameof(next));
-            return environment => InvokeAsync(next, environment);
+            return environment => InvokeAsync(next, environment, unavailable);
         };
     }
 
-    private static Task InvokeAsync(AppFunc next, IDictionary<string, object> environment)
+    private static Task InvokeAsync(AppFunc next, IDictionary<string, object> environment, Unavailable unavailable)
     {
-        var task = next(environment);
+        Task task;
+        try
+        {
+            task = next(environment);
+        }
+        catch (Exception e) when (unavailable.Answer(environment, e))
+        {
+            return Task.CompletedTask;
+        }
         // No session started (or the memory database): nothing to await, no state machine.
         if (task.Status == TaskStatus.RanToCompletion)
         {
             if (OwinCookieCarrier.Find(environment) is not { } carrier)
                 return Task.CompletedTask;
-            var commit = carrier.CommitAsync(CancellationToken.None);
-            return commit.IsCompletedSuccessfully ? Task.CompletedTask : commit.AsTask();
+            var commit = carrier.CommitAsync(carrier.RequestAborted);
+            return commit.IsCompletedSuccessfully ? Task.CompletedTask : AwaitCommitAsync(commit, environment, unavailable);
         }
-        return AwaitThenCommitAsync(task, environment);
+        return AwaitThenCommitAsync(task, environment, unavailable);
     }
 
-    private static async Task AwaitThenCommitAsync(Task task, IDictionary<string, object> environment)
+    private static async Task AwaitCommitAsync(ValueTask commit, IDictionary<string, object> environment, Unavailable unavailable)
     {
-        await task.ConfigureAwait(false);
-        if (OwinCookieCarrier.Find(environment) is { } carrier)
-            await carrier.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await commit.ConfigureAwait(false);
+        }
+        catch (Exception e) when (unavailable.Answer(environment, e))
+        {
+        }
+    }
+
+    private static async Task AwaitThenCommitAsync(Task task, IDictionary<string, object> environment, Unavailable unavailable)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+            if (OwinCookieCarrier.Find(environment) is { } carrier)
+                await carrier.CommitAsync(carrier.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (unavailable.Answer(environment, e))
+        {
+        }
+    }
+
+    /// <summary>
+    /// The session-failure policy, as on ASP.NET Core: while the headers have not gone out, a database failure answers
+    /// <c>503 Service Unavailable</c> with <c>Retry-After</c>, a session another request ended <c>409 Conflict</c>, both with no cookie. <see cref="Answer"/> returns
+    /// <see langword="false"/> (the failure propagates to the host) once the headers were sent.
+    /// </summary>
+    private sealed class Unavailable(string retryAfterSeconds)
+    {
+        public bool Answer(IDictionary<string, object> environment, Exception exception)
+        {
+            if (exception is not (SessionDatabaseException or SessionEndedException) || OwinCookieCarrier.Find(environment) is { HasStarted: true })
+                return false;
+            environment[OwinKeys.ResponseStatusCode] = exception is SessionDatabaseException ? 503 : 409;
+            if (environment.TryGetValue(OwinKeys.ResponseHeaders, out var value) && value is IDictionary<string, string[]> headers)
+            {
+                headers.Remove("Set-Cookie");
+                if (exception is SessionDatabaseException)
+                    headers["Retry-After"] = [retryAfterSeconds];
+                headers["Cache-Control"] = ["no-store"];
+            }
+            return true;
+        }
     }
 }

@@ -169,9 +169,11 @@ public sealed class SessionsServiceTests
     }
 
     [Test]
-    public async Task WritingAnExistingSessionAfterTheResponseStarted_IsCommittedAtTheEndOfTheRequest()
+    public async Task WritingAnExistingSessionAfterTheResponseStarted_Throws_AndStoresNothing()
     {
+        // The commit precedes the first byte of the response; a write after it could never be committed in time.
         var database = new CopyingMemoryDatabase(asynchronous: true);
+        var outcome = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var running = await RunningApp.StartAsync(app =>
         {
             TestEndpoints.Map(app);
@@ -181,7 +183,15 @@ public sealed class SessionsServiceTests
                 var session = await sessions.StartAsync(context);
                 await context.Response.WriteAsync("started");
                 await context.Response.Body.FlushAsync();
-                session.Set("late", "write");
+                try
+                {
+                    session.Set("late", "write");
+                    outcome.TrySetResult(null);
+                }
+                catch (Exception e)
+                {
+                    outcome.TrySetResult(e);
+                }
             });
         }, services => services.AddSingleton<ISessionDatabase>(database));
         using var client = running.Raw();
@@ -190,11 +200,13 @@ public sealed class SessionsServiceTests
 
         (await client.BodyAsync("/late", cookie)).Should().Be("started");
 
-        (await client.BodyAsync("/keys", cookie)).Should().Be("a,late");
+        (await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeOfType<InvalidOperationException>()
+            .Which.Message.Should().Contain("the response has already started");
+        (await client.BodyAsync("/keys", cookie)).Should().Be("a");
     }
 
     [Test]
-    public async Task FailingCommit_IsNeverReportedAsSuccess()
+    public async Task FailingCommit_IsAnswered503WithRetryAfter_NeverSuccess()
     {
         await using var running = await RunningApp.StartAsync(TestEndpoints.Map,
             services => services.AddSingleton<ISessionDatabase>(new FailingCommitDatabase()));
@@ -202,7 +214,9 @@ public sealed class SessionsServiceTests
 
         using var response = await client.GetAsync("/write?key=a", cookieHeader: null);
 
-        response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        response.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
+        response.Headers.CacheControl!.NoStore.Should().BeTrue();
         response.SetCookies().Should().BeEmpty();
     }
 
