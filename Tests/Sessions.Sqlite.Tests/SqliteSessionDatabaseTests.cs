@@ -217,6 +217,41 @@ public sealed class SqliteSessionDatabaseTests
         (await database.CountAsync(CancellationToken.None)).Should().Be(0);
     }
 
+    [Test]
+    public async Task PayloadLimit_CountsKeysValuesAndFlashesOfTheStoredSession_AndRefusesWithoutWriting()
+    {
+        var database = Open();
+        var id = await CreateAsync(Manager(database), s =>
+        {
+            s.Set("alpha", new string('a', 100));
+            s.SetFlash("notiz", "gespeichert");
+        });
+        var stored = SessionValueCodec.PayloadSize("alpha", SessionValueCodec.Encode("alpha", new SessionValue(new string('a', 100), false)))
+            + SessionValueCodec.PayloadSize("notiz", SessionValueCodec.EncodeFlash("notiz", "gespeichert"));
+        const string key = "größe"; // counted in UTF-8 bytes, not characters
+        var value = new string('b', 50);
+        var added = SessionValueCodec.PayloadSize(key, SessionValueCodec.Encode(key, new SessionValue(value, false)));
+        var before = await database.LoadAsync(id, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(10)); // the refused request would also move the idle deadline
+
+        var refused = await Manager(database, maxPayloadBytes: (int)(stored + added - 1)).StartAsync(Request(id));
+        refused.Set(key, value);
+        await refused.Invoking(s => s.CommitAsync().AsTask()).Should().ThrowAsync<SessionLimitExceededException>()
+            .WithMessage($"*{stored + added} bytes*MaxPayloadBytes ({stored + added - 1})*");
+
+        var after = await database.LoadAsync(id, CancellationToken.None);
+        after!.Version.Should().Be(before!.Version, "nothing was written");
+        after.IdleDeadline.Should().Be(before.IdleDeadline, "nothing was written, not even the deadlines");
+        after.TryGetValue(key, out _).Should().BeFalse();
+        after.TryGetFlash("notiz", out _).Should().BeTrue();
+
+        await Request(Manager(database, maxPayloadBytes: (int)(stored + added)), id, s => s.Set(key, value));
+        var accepted = await database.LoadAsync(id, CancellationToken.None);
+        accepted!.TryGetValue(key, out var written).Should().BeTrue("exactly at the limit is allowed");
+        written.Value.Should().Be(value);
+        accepted.TryGetFlash("notiz", out _).Should().BeTrue();
+    }
+
     // ----- purge ------------------------------------------------------------------------------------------------------
 
     [Test]
@@ -428,6 +463,20 @@ public sealed class SqliteSessionDatabaseTests
         }
         using var second = new SqliteSessionDatabase(other, Options(), _time);
         (await second.CountAsync(CancellationToken.None)).Should().Be(0);
+    }
+
+    [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task DatabaseLockAndWalFiles_AreCreatedOwnerOnly()
+    {
+        var database = Open();
+        await CreateAsync(Manager(database), s => s.Set("name", "iris"));
+
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        File.GetUnixFileMode(DbPath).Should().Be(ownerOnly);
+        File.GetUnixFileMode(DbPath + ".lock").Should().Be(ownerOnly);
+        File.GetUnixFileMode(DbPath + "-wal").Should().Be(ownerOnly, "SQLite gives its WAL file the database file's mode");
+        File.GetUnixFileMode(DbPath + "-shm").Should().Be(ownerOnly, "SQLite gives its shared-memory file the database file's mode");
     }
 
     [Test]
