@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Sessions.Sqlite;
 
 /// <summary>
@@ -12,6 +14,7 @@ namespace Sessions.Sqlite;
 internal sealed class SqliteCommitPlan
 {
     private const string FindSql = "SELECT id, absolute_deadline, idle_deadline FROM session WHERE key = $key";
+    private const string StillCreatedSql = "SELECT count(*) FROM session WHERE id = $session AND key = $key";
     private const string InsertSessionSql = """
         INSERT INTO session (key, absolute_deadline, idle_deadline, expires_at, version) VALUES ($key, $absolute, $idle, $expires, 1)
         ON CONFLICT (key) DO NOTHING RETURNING id
@@ -58,13 +61,26 @@ internal sealed class SqliteCommitPlan
     }
 
     /// <summary>Applies the commit to the session stored under <paramref name="key"/>, in one transaction.</summary>
+    /// <param name="connection">The connection, under the database's write lock.</param>
+    /// <param name="key">The session's stored key.</param>
+    /// <param name="created">The row each create change set made, so that a retried create is told apart from an ID in use.</param>
     /// <returns><see langword="false"/> when a new session's ID is taken, or an existing session is gone; nothing was written then.</returns>
     /// <exception cref="SessionLimitExceededException">The stored session would pass the limit; the transaction was rolled back.</exception>
-    public bool Execute(PooledConnection connection, byte[] key)
+    public bool Execute(PooledConnection connection, byte[] key, ConditionalWeakTable<SessionChanges, StrongBox<long>> created)
     {
         connection.Execute("BEGIN IMMEDIATE");
         long session;
         StoredSession? existing = null;
+        if (_changes.IsNew && created.TryGetValue(_changes, out var row))
+        {
+            // This change set already created its session: applied once, and true while that session lives (never recreated).
+            var check = connection.Command(StillCreatedSql, "$session", "$key");
+            check.Parameters[0].Value = row.Value;
+            check.Parameters[1].Value = key;
+            var lives = (long)check.ExecuteScalar()! > 0;
+            connection.Execute("ROLLBACK");
+            return lives;
+        }
         if (_changes.IsNew)
         {
             var insert = connection.Command(InsertSessionSql, "$absolute", "$idle", "$expires", "$key");
@@ -107,15 +123,20 @@ internal sealed class SqliteCommitPlan
 
         Write(connection, session, SqliteSchema.ValueKind, _changes.Cleared, _changes.DeletedKeys, _values, valueOrders);
         Write(connection, session, SqliteSchema.FlashKind, _changes.FlashesCleared, _changes.DeletedFlashes, _flashes, flashOrders);
-        if (existing is { } row)
+        if (existing is { } stale)
         {
             // Only the deadlines this request moved: one it merely loaded may have been moved by another request since.
             var update = connection.Command(UpdateSessionSql, "$absolute", "$idle", "$expires", "$session");
-            SetDeadlines(update, _changes.MovesAbsoluteDeadline ? _changes.AbsoluteDeadline : row.Absolute, _changes.IdleDeadline ?? row.Idle);
+            SetDeadlines(update, _changes.MovesAbsoluteDeadline ? _changes.AbsoluteDeadline : stale.Absolute, _changes.IdleDeadline ?? stale.Idle);
             update.Parameters[3].Value = session;
             update.ExecuteNonQuery();
         }
         connection.Execute("COMMIT");
+        if (_changes.IsNew)
+        {
+            created.Remove(_changes);
+            created.Add(_changes, new StrongBox<long>(session));
+        }
         return true;
     }
 

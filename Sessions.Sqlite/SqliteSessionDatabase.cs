@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Sessions.Sqlite;
@@ -45,6 +46,7 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     private readonly SqliteConnectionPool _pool;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly SqlitePurger _purger;
+    private readonly ConditionalWeakTable<SessionChanges, StrongBox<long>> _created = new();
     private int _disposed;
 
     /// <summary>Opens (or creates) the session database in the file at <paramref name="path"/>.</summary>
@@ -135,7 +137,7 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
             throw new ArgumentNullException(nameof(changes));
         var plan = new SqliteCommitPlan(record, changes); // serialised and size-checked before the write lock
         var key = SessionIds.Hash(id);
-        return await WriteAsync("commit a session", connection => plan.Execute(connection, key), cancellationToken).ConfigureAwait(false);
+        return await WriteAsync("commit a session", connection => plan.Execute(connection, key, _created), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

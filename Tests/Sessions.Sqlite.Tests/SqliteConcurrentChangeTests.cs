@@ -147,6 +147,24 @@ public sealed class SqliteConcurrentChangeTests
         (await _database.CountAsync(CancellationToken.None)).Should().Be(2);
     }
 
+    [Test]
+    public async Task CreateRetried_IsItsOwn_WhileTheSessionLives_AndAnotherCreateOfTheIdIsRefused()
+    {
+        var id = SessionIds.NewId();
+        var now = _time.GetUtcNow();
+        var record = new SessionRecord(now + TimeSpan.FromHours(2), now + TimeSpan.FromMinutes(30));
+        record.SetValue("name", new SessionValue("iris", false));
+        var create = SessionChanges.CreateFrom(record);
+        (await _database.CommitAsync(id, record, create, CancellationToken.None)).Should().BeTrue();
+        await RequestAsync(id, s => s.Set("name", "edward"));
+
+        (await _database.CommitAsync(id, record, create, CancellationToken.None)).Should().BeTrue("a retried create is recognised as its own");
+        (await _database.CommitAsync(id, record, SessionChanges.CreateFrom(record), CancellationToken.None)).Should().BeFalse("another create finds the ID in use");
+
+        Describe(await _database.LoadAsync(id, CancellationToken.None)).Should().Contain("name=edward", "a retried create writes nothing again");
+        (await _database.CountAsync(CancellationToken.None)).Should().Be(1);
+    }
+
     private static string Describe(SessionRecord? record)
     {
         record.Should().NotBeNull();
