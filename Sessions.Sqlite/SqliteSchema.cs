@@ -15,6 +15,12 @@ internal static class SqliteSchema
     /// <summary>The layout version (<c>PRAGMA user_version</c>).</summary>
     public const int Version = 1;
 
+    /// <summary>
+    /// The most one value or flash may count (<see cref="SessionValueCodec.PayloadSize"/>), whatever the session limit: a
+    /// larger row is never read into memory (damaged or foreign data) and dropped, so none is ever written.
+    /// </summary>
+    public const int MaxItemBytes = 16 * 1024 * 1024;
+
     public const int ValueKind = 0;
     public const int FlashKind = 1;
 

@@ -1,6 +1,6 @@
 namespace Sessions.Sqlite;
 
-/// <summary>How <see cref="SqliteSessionDatabase"/> writes to disk, bounds sessions and purges expired ones.</summary>
+/// <summary>How <see cref="SqliteSessionDatabase"/> writes to disk, uses connections and purges expired ones.</summary>
 public sealed class SqliteSessionDatabaseOptions
 {
     /// <summary>
@@ -9,12 +9,6 @@ public sealed class SqliteSessionDatabaseOptions
     /// survives process crashes, but the last commits may roll back after a power loss (a logout undone).
     /// </summary>
     public SqliteSynchronousMode Synchronous { get; set; } = SqliteSynchronousMode.Full;
-
-    /// <summary>
-    /// The most bytes one session may hold: key names plus the stored form of its values and flashes (default 64 KB).
-    /// A commit that would pass it throws <see cref="SessionLimitExceededException"/> and changes nothing.
-    /// </summary>
-    public int MaxPayloadBytes { get; set; } = 64 * 1024;
 
     /// <summary>How often expired sessions are purged (default one minute).</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
@@ -34,15 +28,10 @@ public sealed class SqliteSessionDatabaseOptions
     /// </summary>
     public bool CheckIntegrityOnOpen { get; set; } = true;
 
-    /// <summary>The clock deciding which sessions have expired (the system clock by default).</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-
     internal void Validate()
     {
         if (!Enum.IsDefined(typeof(SqliteSynchronousMode), Synchronous))
             throw Invalid(nameof(Synchronous), $"{Synchronous} is not a SqliteSynchronousMode.");
-        if (MaxPayloadBytes <= 0)
-            throw Invalid(nameof(MaxPayloadBytes), $"{MaxPayloadBytes} must be positive.");
         if (PurgeInterval <= TimeSpan.Zero)
             throw Invalid(nameof(PurgeInterval), $"{PurgeInterval} must be positive.");
         if (PurgeBatchSize <= 0)
@@ -51,8 +40,6 @@ public sealed class SqliteSessionDatabaseOptions
             throw Invalid(nameof(BusyTimeout), $"{BusyTimeout} must be at least one second.");
         if (MaxConnections <= 0)
             throw Invalid(nameof(MaxConnections), $"{MaxConnections} must be positive.");
-        if (TimeProvider is null)
-            throw Invalid(nameof(TimeProvider), "it must not be null.");
     }
 
     private static ArgumentException Invalid(string field, string reason) =>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -109,7 +108,7 @@ public sealed class SqliteSessionDatabaseTests
         using var connection = RawConnection();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT key FROM session";
-        ((byte[])command.ExecuteScalar()!).Should().Equal(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
+        ((byte[])command.ExecuteScalar()!).Should().Equal(SessionIds.Hash(id));
     }
 
     [Test]
@@ -183,9 +182,7 @@ public sealed class SqliteSessionDatabaseTests
     [Test]
     public async Task CommitOverMaxPayloadBytes_Throws_AndChangesNothing()
     {
-        var options = Options();
-        options.MaxPayloadBytes = 1024;
-        var manager = Manager(Open(options));
+        var manager = Manager(Open(), maxPayloadBytes: 1024);
         var id = await CreateAsync(manager, s => s.Set("a", new string('a', 400)));
         await Request(manager, id, s => s.Set("b", new string('b', 400)));
 
@@ -210,16 +207,49 @@ public sealed class SqliteSessionDatabaseTests
     [Test]
     public async Task NewSessionOverMaxPayloadBytes_Throws_AndStoresNoSession()
     {
-        var options = Options();
-        options.MaxPayloadBytes = 100;
-        var database = Open(options);
-        var manager = Manager(database);
+        var database = Open();
+        var manager = Manager(database, maxPayloadBytes: 100);
 
         var session = await manager.StartAsync(new TestCarrier());
         session.Set("big", new string('x', 200));
         await session.Invoking(s => s.CommitAsync().AsTask()).Should().ThrowAsync<SessionLimitExceededException>();
 
         (await database.CountAsync(CancellationToken.None)).Should().Be(0);
+    }
+
+    [Test]
+    public async Task PayloadLimit_CountsKeysValuesAndFlashesOfTheStoredSession_AndRefusesWithoutWriting()
+    {
+        var database = Open();
+        var id = await CreateAsync(Manager(database), s =>
+        {
+            s.Set("alpha", new string('a', 100));
+            s.SetFlash("notiz", "gespeichert");
+        });
+        var stored = SessionValueCodec.PayloadSize("alpha", SessionValueCodec.Encode("alpha", new SessionValue(new string('a', 100), false)))
+            + SessionValueCodec.PayloadSize("notiz", SessionValueCodec.EncodeFlash("notiz", "gespeichert"));
+        const string key = "größe"; // counted in UTF-8 bytes, not characters
+        var value = new string('b', 50);
+        var added = SessionValueCodec.PayloadSize(key, SessionValueCodec.Encode(key, new SessionValue(value, false)));
+        var before = await database.LoadAsync(id, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(10)); // the refused request would also move the idle deadline
+
+        var refused = await Manager(database, maxPayloadBytes: (int)(stored + added - 1)).StartAsync(Request(id));
+        refused.Set(key, value);
+        await refused.Invoking(s => s.CommitAsync().AsTask()).Should().ThrowAsync<SessionLimitExceededException>()
+            .WithMessage($"*{stored + added} bytes*MaxPayloadBytes ({stored + added - 1})*");
+
+        var after = await database.LoadAsync(id, CancellationToken.None);
+        after!.Version.Should().Be(before!.Version, "nothing was written");
+        after.IdleDeadline.Should().Be(before.IdleDeadline, "nothing was written, not even the deadlines");
+        after.TryGetValue(key, out _).Should().BeFalse();
+        after.TryGetFlash("notiz", out _).Should().BeTrue();
+
+        await Request(Manager(database, maxPayloadBytes: (int)(stored + added)), id, s => s.Set(key, value));
+        var accepted = await database.LoadAsync(id, CancellationToken.None);
+        accepted!.TryGetValue(key, out var written).Should().BeTrue("exactly at the limit is allowed");
+        written.Value.Should().Be(value);
+        accepted.TryGetFlash("notiz", out _).Should().BeTrue();
     }
 
     // ----- purge ------------------------------------------------------------------------------------------------------
@@ -345,7 +375,7 @@ public sealed class SqliteSessionDatabaseTests
         new Random(7).NextBytes(garbage);
         File.WriteAllBytes(DbPath, garbage);
 
-        var act = () => new SqliteSessionDatabase(DbPath, Options());
+        var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
 
         act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*not a SQLite database*");
         File.ReadAllBytes(DbPath).Should().Equal(garbage);
@@ -362,7 +392,7 @@ public sealed class SqliteSessionDatabaseTests
         }
         var before = File.ReadAllBytes(DbPath);
 
-        var act = () => new SqliteSessionDatabase(DbPath, Options());
+        var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
 
         act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*another schema*");
         File.ReadAllBytes(DbPath).Should().Equal(before);
@@ -375,7 +405,7 @@ public sealed class SqliteSessionDatabaseTests
         Open().Dispose();
         ExecuteRaw("PRAGMA user_version = 2");
 
-        var act = () => new SqliteSessionDatabase(DbPath, Options());
+        var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
 
         act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*version is 2*reads version 1*");
     }
@@ -395,7 +425,7 @@ public sealed class SqliteSessionDatabaseTests
             bytes[i] = 0x5A; // everything after the first page (the header and schema) is damaged
         File.WriteAllBytes(DbPath, bytes);
 
-        var act = () => new SqliteSessionDatabase(DbPath, Options());
+        var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
 
         act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*damaged*");
         File.ReadAllBytes(DbPath).Should().Equal(bytes);
@@ -409,7 +439,7 @@ public sealed class SqliteSessionDatabaseTests
         bytes[0] = (byte)'X';
         File.WriteAllBytes(DbPath, bytes);
 
-        var act = () => new SqliteSessionDatabase(DbPath, Options());
+        var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
 
         act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*not a SQLite database*");
     }
@@ -431,8 +461,22 @@ public sealed class SqliteSessionDatabaseTests
             command.CommandText = "PRAGMA user_version = 0"; // creates a valid, empty SQLite file
             command.ExecuteNonQuery();
         }
-        using var second = new SqliteSessionDatabase(other, Options());
+        using var second = new SqliteSessionDatabase(other, Options(), _time);
         (await second.CountAsync(CancellationToken.None)).Should().Be(0);
+    }
+
+    [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task DatabaseLockAndWalFiles_AreCreatedOwnerOnly()
+    {
+        var database = Open();
+        await CreateAsync(Manager(database), s => s.Set("name", "iris"));
+
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        File.GetUnixFileMode(DbPath).Should().Be(ownerOnly);
+        File.GetUnixFileMode(DbPath + ".lock").Should().Be(ownerOnly);
+        File.GetUnixFileMode(DbPath + "-wal").Should().Be(ownerOnly, "SQLite gives its WAL file the database file's mode");
+        File.GetUnixFileMode(DbPath + "-shm").Should().Be(ownerOnly, "SQLite gives its shared-memory file the database file's mode");
     }
 
     [Test]
@@ -440,7 +484,7 @@ public sealed class SqliteSessionDatabaseTests
     {
         var path = Path.Combine(_directory.Path, "missing", "sessions.db");
 
-        var act = () => new SqliteSessionDatabase(path, Options());
+        var act = () => new SqliteSessionDatabase(path, Options(), _time);
 
         act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{path}'*directory does not exist*");
         Directory.Exists(Path.GetDirectoryName(path)).Should().BeFalse();
@@ -451,11 +495,11 @@ public sealed class SqliteSessionDatabaseTests
     {
         var first = Open();
 
-        var act = () => new SqliteSessionDatabase(DbPath, Options());
+        var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
 
         act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*in use by another process*");
         first.Dispose();
-        using var second = new SqliteSessionDatabase(DbPath, Options());
+        using var second = new SqliteSessionDatabase(DbPath, Options(), _time);
         second.Path.Should().Be(DbPath);
     }
 
@@ -470,12 +514,12 @@ public sealed class SqliteSessionDatabaseTests
         // Tests run as root, which ignores permission bits: the immutable attribute makes the file read-only even for root.
         using (Immutable(DbPath))
         {
-            var act = () => new SqliteSessionDatabase(DbPath, Options());
+            var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
             act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*read-only*");
         }
 
         File.ReadAllBytes(DbPath).Should().Equal(before);
-        using var reopened = new SqliteSessionDatabase(DbPath, Options());
+        using var reopened = new SqliteSessionDatabase(DbPath, Options(), _time);
         (await reopened.LoadAsync(id, CancellationToken.None)).Should().NotBeNull();
     }
 
@@ -484,7 +528,7 @@ public sealed class SqliteSessionDatabaseTests
     {
         using (Immutable(_directory.Path))
         {
-            var act = () => new SqliteSessionDatabase(DbPath, Options());
+            var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
             act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*read-only*");
         }
         File.Exists(DbPath).Should().BeFalse();
@@ -497,7 +541,7 @@ public sealed class SqliteSessionDatabaseTests
 
         using (Immutable(_directory.Path))
         {
-            var act = () => new SqliteSessionDatabase(DbPath, Options());
+            var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
             act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*");
         }
     }
@@ -506,16 +550,16 @@ public sealed class SqliteSessionDatabaseTests
     public void InvalidOptions_ThrowNamingTheField()
     {
         var options = Options();
-        options.MaxPayloadBytes = 0;
+        options.MaxConnections = 0;
         var act = () => new SqliteSessionDatabase(DbPath, options);
-        act.Should().Throw<ArgumentException>().WithMessage("*MaxPayloadBytes*");
+        act.Should().Throw<ArgumentException>().WithMessage("*MaxConnections*");
 
         options = Options();
         options.PurgeBatchSize = -1;
         act = () => new SqliteSessionDatabase(DbPath, options);
         act.Should().Throw<ArgumentException>().WithMessage("*PurgeBatchSize*");
 
-        act = () => new SqliteSessionDatabase(" ", Options());
+        act = () => new SqliteSessionDatabase(" ", Options(), _time);
         act.Should().Throw<ArgumentException>();
         File.Exists(DbPath).Should().BeFalse();
     }
@@ -530,7 +574,7 @@ public sealed class SqliteSessionDatabaseTests
         await database.Invoking(d => d.LoadAsync(SessionIds.NewId(), CancellationToken.None).AsTask()).Should().ThrowAsync<ObjectDisposedException>();
         await database.Invoking(d => d.DestroyAllAsync(CancellationToken.None).AsTask()).Should().ThrowAsync<ObjectDisposedException>();
         database.Invoking(d => d.PurgeExpired()).Should().Throw<ObjectDisposedException>();
-        using var reopened = new SqliteSessionDatabase(DbPath, Options());
+        using var reopened = new SqliteSessionDatabase(DbPath, Options(), _time);
         (await reopened.CountAsync(CancellationToken.None)).Should().Be(0);
     }
 
@@ -547,18 +591,18 @@ public sealed class SqliteSessionDatabaseTests
 
     // ----- helpers ----------------------------------------------------------------------------------------------------
 
-    private SqliteSessionDatabaseOptions Options() => new() { TimeProvider = _time };
+    private static SqliteSessionDatabaseOptions Options() => new();
 
     private SqliteSessionDatabase Open(SqliteSessionDatabaseOptions? options = null)
     {
-        var database = new SqliteSessionDatabase(DbPath, options ?? Options());
+        var database = new SqliteSessionDatabase(DbPath, options ?? Options(), _time);
         _disposables.Add(database);
         return database;
     }
 
-    private SessionManager Manager(ISessionDatabase database)
+    private SessionManager Manager(ISessionDatabase database, int maxPayloadBytes = 64 * 1024)
     {
-        var manager = new SessionManager(new SessionConfig { Database = database, TimeProvider = _time });
+        var manager = new SessionManager(new SessionConfig { Database = database, TimeProvider = _time, MaxPayloadBytes = maxPayloadBytes });
         _disposables.Insert(0, manager);
         return manager;
     }
