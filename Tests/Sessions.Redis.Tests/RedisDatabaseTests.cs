@@ -10,7 +10,7 @@ namespace Sessions.Redis.Tests;
 /// hash, a TTL), corrupt data, payload bounds, final destroys and <c>DestroyAll</c> on every primary. Each test gets its
 /// own key prefix, so tests sharing a server never see each other's sessions.
 /// </summary>
-public abstract class RedisDatabaseTests : SessionDatabaseContract
+public abstract partial class RedisDatabaseTests : SessionDatabaseContract
 {
     private RedisTarget? _target;
 
