@@ -18,6 +18,8 @@ namespace Sessions.Redis;
 /// fails with <see cref="SessionDatabaseException"/> within <see cref="RedisSessionOptions.OperationTimeout"/> when Redis
 /// is down, stalled or refuses; the database recovers by itself when Redis returns. Sessions survive a Redis restart only
 /// when Redis persists its data; on failover to an asynchronous replica a just-destroyed session may come back.
+/// A destroy or renew leaves, next to the session's key and in the same slot, an end marker that lives as long as the
+/// session would have, so a create retried after a lost reply cannot bring the session back under its old ID.
 /// </remarks>
 public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IDisposable
 {
@@ -89,10 +91,11 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     /// </para>
     /// <para>
     /// Between the two round trips the session is under neither ID: a request of the same session that loads it then
-    /// finds none. If this process dies between them, or the second one fails (Redis down, time-out, cancellation of the
-    /// second step does not apply: it is always sent), the session is lost: the user is signed out. It is never left under
-    /// both IDs, so a renew meant to end a fixation never leaves the old ID usable; after a failed second step the old hash
-    /// is not restored, since that step may have been applied.
+    /// finds none. <paramref name="cancellationToken"/> can stop only the first round trip; once the session is taken the
+    /// second is always sent. If this process dies between the two, or the second fails (Redis down, time-out), the
+    /// session is lost: the user is signed out. It is never left under both IDs, so a renew meant to end a fixation never
+    /// leaves the old ID usable, and nothing leaks: the taken hash is not put back after a failed second step (that step
+    /// may have been applied), and the old key's end marker expires with the session.
     /// </para>
     /// </remarks>
     public async ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken)
