@@ -348,6 +348,41 @@ public abstract class SessionDatabaseContract
         (await LoadAsync(id)).GetInt32("counter").Should().Be(6);
     }
 
+    [Test]
+    public async Task DeleteThenSet_UnderConcurrency_TheDeleteAndTheSetBothSurvive()
+    {
+        // A delete and a write of another key racing on one session must both land, however the commits interleave.
+        var id = await CreateSessionAsync(s => s.Set("start", 0));
+
+        for (var round = 0; round < 20; round++)
+        {
+            var value = round;
+            await RequestAsync(id, s =>
+            {
+                s.Set("x", value);
+                s.Delete("y");
+            });
+
+            await Task.WhenAll(
+                Task.Run(async () =>
+                {
+                    var deleting = await LoadAsync(id);
+                    deleting.Delete("x").Should().BeTrue();
+                    await deleting.CommitAsync();
+                }),
+                Task.Run(async () =>
+                {
+                    var writing = await LoadAsync(id);
+                    writing.Set("y", value);
+                    await writing.CommitAsync();
+                }));
+
+            var session = await LoadAsync(id);
+            session.Get("x").Should().BeNull("round {0} deleted x", value);
+            session.GetInt32("y").Should().Be(value, "round {0} set y", value);
+        }
+    }
+
     // ----- flashes ----------------------------------------------------------------------------------------------------
 
     [Test]
@@ -404,6 +439,27 @@ public abstract class SessionDatabaseContract
         var session = await LoadAsync(id);
         session.PeekFlash("two").Should().BeNull();
         session.PeekFlash("three").Should().Be("3");
+    }
+
+    [Test]
+    public async Task TwoRequestsConsumingTheSameFlash_AtOnce_EachSeeIt_AndItIsGoneAfter()
+    {
+        // Two tabs loading the page that shows a notice both show it; neither brings it back for the request after.
+        var id = await CreateSessionAsync(s => s.Set("name", "iris"));
+        await RequestAsync(id, s => s.SetFlash("notice", "saved"));
+
+        var both = await Task.WhenAll(LoadAsync(id), LoadAsync(id));
+        var (first, second) = (both[0], both[1]);
+        first.GetFlash("notice").Should().Be("saved", "the first request started while the flash was set");
+        second.GetFlash("notice").Should().Be("saved", "the second request started while the flash was set");
+        await Task.WhenAll(first.CommitAsync().AsTask(), second.CommitAsync().AsTask());
+
+        await RequestAsync(id, s =>
+        {
+            s.GetFlash("notice").Should().BeNull();
+            s.HasFlash().Should().BeFalse();
+        });
+        (await Database.LoadAsync(id, CancellationToken.None))!.FlashCount.Should().Be(0);
     }
 
     // ----- immutable values and typed getters -------------------------------------------------------------------------
@@ -593,6 +649,25 @@ public abstract class SessionDatabaseContract
         (await LoadAsync(fresh)).GetInt32("n").Should().Be(9);
     }
 
+    [Test]
+    public async Task CreateRetriedAfterDestroy_DoesNotResurrect()
+    {
+        // A create retried after a time-out (its token may say "mine") must not bring back a session destroyed in between.
+        var id = SessionIds.NewId();
+        var now = Time.GetUtcNow();
+        var record = new SessionRecord(now + Expires, now + IdleTimeout);
+        record.SetValue("name", new SessionValue("iris", false));
+        var create = SessionChanges.CreateFrom(record);
+
+        (await Database.CommitAsync(id, record, create, CancellationToken.None)).Should().BeTrue();
+        (await Database.LoadAsync(id, CancellationToken.None)).Should().NotBeNull();
+        (await Database.DestroyAsync(id, CancellationToken.None)).Should().BeTrue();
+
+        (await Database.CommitAsync(id, record, create, CancellationToken.None)).Should().BeFalse("the session was destroyed after the first attempt");
+        (await Database.LoadAsync(id, CancellationToken.None)).Should().BeNull();
+        (await Manager.StartAsync(Request(id))).IsNew.Should().BeTrue();
+    }
+
     // ----- renew ------------------------------------------------------------------------------------------------------
 
     [Test]
@@ -638,6 +713,130 @@ public abstract class SessionDatabaseContract
         var renewed = await LoadAsync(newId);
         renewed.GetString("name").Should().Be("iris");
         renewed.Get("late").Should().BeNull();
+    }
+
+    [Test]
+    public async Task RenewId_DoesNotBringBackAKeyAnotherRequestDeleted()
+    {
+        // Renewing at login must move the session as it is now, not as the renewing request loaded it (a removed cart stays removed).
+        var oldId = await CreateSessionAsync(s =>
+        {
+            s.Set("cart", "3 items");
+            s.Set("user", "iris");
+        });
+        var (renewingCarrier, renewing) = await StartRequestAsync(oldId);
+        renewing.GetString("cart").Should().Be("3 items");
+
+        await RequestAsync(oldId, s => s.Delete("cart").Should().BeTrue());
+        (await Manager.RenewIdAsync(renewingCarrier)).Should().BeTrue();
+        await renewing.CommitAsync();
+
+        var next = await Manager.StartAsync(renewingCarrier.NextRequest());
+        next.IsNew.Should().BeFalse("the renewed cookie names the session");
+        next.Id.Should().NotBe(oldId);
+        next.GetString("user").Should().Be("iris");
+        next.Get("cart").Should().BeNull("another request deleted it before the renew");
+        (await Database.LoadAsync(next.Id, CancellationToken.None))!.Values.ToArray().Select(v => v.Key).Should().Equal("user");
+        (await Database.LoadAsync(oldId, CancellationToken.None)).Should().BeNull();
+    }
+
+    [Test]
+    public async Task CommitAfterRenewId_IsReportedNotSwallowed()
+    {
+        // A request that loaded the session before another renewed it must learn its commit went nowhere (false), not lose it silently.
+        var oldId = await CreateSessionAsync(s => s.Set("name", "iris"));
+        var record = await Database.LoadAsync(oldId, CancellationToken.None);
+        record.Should().NotBeNull();
+
+        var newId = SessionIds.NewId();
+        (await Database.RenewAsync(oldId, newId, CancellationToken.None)).Should().Be(SessionRenewResult.Renewed);
+        record!.SetValue("late", new SessionValue("write", false)); // the late request's own copy, changed after the renew
+        (await Database.CommitAsync(oldId, record, new SessionChanges(), CancellationToken.None)).Should().BeFalse("the old ID names no session any more");
+
+        (await Database.LoadAsync(oldId, CancellationToken.None)).Should().BeNull();
+        var renewed = await Database.LoadAsync(newId, CancellationToken.None);
+        renewed.Should().NotBeNull();
+        renewed!.Values.ToArray().Select(v => v.Key).Should().Equal("name");
+        (await LoadAsync(newId)).GetString("name").Should().Be("iris");
+    }
+
+    [Test]
+    public async Task RenewAsync_MovesValuesFlashesAndDeadlines_AndTheOldIdLoadsNothing()
+    {
+        // RenewAsync is the whole of RenewId on a database: everything must arrive under the new ID, nothing stay under the old.
+        var oldId = await CreateSessionAsync(s =>
+        {
+            s.Set("b", "second");
+            s.Set("a", "first");
+            s.SetFlash("notice", "welcome");
+        });
+        var absolute = Time.GetUtcNow() + TimeSpan.FromHours(1);
+        var idle = Time.GetUtcNow() + TimeSpan.FromMinutes(10);
+        (await Database.UpdateExpirationAsync(oldId, absolute, idle, CancellationToken.None)).Should().BeTrue();
+
+        var newId = SessionIds.NewId();
+        (await Database.RenewAsync(oldId, newId, CancellationToken.None)).Should().Be(SessionRenewResult.Renewed);
+
+        (await Database.LoadAsync(oldId, CancellationToken.None)).Should().BeNull();
+        var record = await Database.LoadAsync(newId, CancellationToken.None);
+        record.Should().NotBeNull();
+        record!.AbsoluteDeadline.Should().Be(absolute);
+        record.IdleDeadline.Should().Be(idle);
+        record.Values.ToArray().Select(v => v.Key).Should().Equal("b", "a");
+        record.Flashes.ToArray().Select(f => f.Key).Should().Equal("notice");
+
+        var session = await LoadAsync(newId);
+        session.GetString("b").Should().Be("second");
+        session.GetString("a").Should().Be("first");
+        session.PeekFlash("notice").Should().Be("welcome");
+        (await Manager.StartAsync(Request(oldId))).IsNew.Should().BeTrue();
+    }
+
+    [Test]
+    public async Task RenewAsync_UnknownDestroyedOrRenewedId_IsNotFound_AndCreatesNothing()
+    {
+        // A renew racing a logout or another renew must not create a session under the new ID.
+        var unknownTarget = SessionIds.NewId();
+        (await Database.RenewAsync(SessionIds.NewId(), unknownTarget, CancellationToken.None)).Should().Be(SessionRenewResult.NotFound);
+        (await Database.LoadAsync(unknownTarget, CancellationToken.None)).Should().BeNull();
+
+        var destroyed = await CreateSessionAsync(s => s.Set("name", "iris"));
+        (await Database.DestroyAsync(destroyed, CancellationToken.None)).Should().BeTrue();
+        var destroyedTarget = SessionIds.NewId();
+        (await Database.RenewAsync(destroyed, destroyedTarget, CancellationToken.None)).Should().Be(SessionRenewResult.NotFound);
+        (await Database.LoadAsync(destroyedTarget, CancellationToken.None)).Should().BeNull();
+        (await Database.LoadAsync(destroyed, CancellationToken.None)).Should().BeNull();
+
+        var renewed = await CreateSessionAsync(s => s.Set("name", "edward"));
+        var firstTarget = SessionIds.NewId();
+        (await Database.RenewAsync(renewed, firstTarget, CancellationToken.None)).Should().Be(SessionRenewResult.Renewed);
+        var secondTarget = SessionIds.NewId();
+        (await Database.RenewAsync(renewed, secondTarget, CancellationToken.None)).Should().Be(SessionRenewResult.NotFound);
+        (await Database.LoadAsync(secondTarget, CancellationToken.None)).Should().BeNull();
+        (await LoadAsync(firstTarget)).GetString("name").Should().Be("edward");
+    }
+
+    [Test]
+    public async Task RenewAsync_ToAnIdInUse_ChangesNothing()
+    {
+        // An ID collision must never merge or overwrite two users' sessions.
+        var first = await CreateSessionAsync(s =>
+        {
+            s.Set("owner", "first");
+            s.SetFlash("notice", "first's");
+        });
+        var second = await CreateSessionAsync(s => s.Set("owner", "second"));
+
+        (await Database.RenewAsync(first, second, CancellationToken.None)).Should().Be(SessionRenewResult.IdInUse);
+
+        var firstSession = await LoadAsync(first);
+        firstSession.GetAll().Keys.Should().Equal("owner");
+        firstSession.GetString("owner").Should().Be("first");
+        firstSession.PeekFlash("notice").Should().Be("first's");
+        var secondSession = await LoadAsync(second);
+        secondSession.GetAll().Keys.Should().Equal("owner");
+        secondSession.GetString("owner").Should().Be("second");
+        secondSession.HasFlash().Should().BeFalse();
     }
 
     // ----- expiration -------------------------------------------------------------------------------------------------
@@ -750,6 +949,49 @@ public abstract class SessionDatabaseContract
         events.Should().NotBeEmpty().And.OnlyContain(e => e.Reason == SessionEventReason.Expired && e.SessionId == id);
     }
 
+    [Test]
+    public async Task StaleCommit_DoesNotUndoAnotherRequestsDeadlineChange()
+    {
+        // A request that only set a value must not write back the deadline it loaded over one another request shortened.
+        var id = await CreateSessionAsync(s => s.Set("name", "iris"));
+        var writing = await LoadAsync(id);
+
+        var shortening = Request(id);
+        (await Manager.UpdateExpirationAsync(shortening, TimeSpan.FromMinutes(5))).Should().BeTrue();
+        await (await Manager.StartAsync(shortening)).CommitAsync();
+        var shortened = Time.GetUtcNow() + TimeSpan.FromMinutes(5);
+
+        writing.Set("cart", "1 item");
+        await writing.CommitAsync();
+
+        (await Database.LoadAsync(id, CancellationToken.None))!.AbsoluteDeadline.Should().Be(shortened);
+        var session = await LoadAsync(id);
+        session.GetString("cart").Should().Be("1 item");
+        session.ExpiresAt.Should().Be(shortened);
+    }
+
+    [Test]
+    public async Task IdleRefresh_WritesOnlyTheIdleDeadline()
+    {
+        // A read-only request that refreshes the idle window must not restore the absolute deadline another request shortened.
+        var id = await CreateSessionAsync(s => s.Set("name", "iris"));
+        Time.Advance(IdleTimeout / 5); // more than a tenth of the idle window: the request writes the idle deadline
+        var refreshing = await LoadAsync(id);
+        refreshing.GetString("name").Should().Be("iris");
+
+        var shortening = Request(id);
+        (await Manager.UpdateExpirationAsync(shortening, TimeSpan.FromMinutes(5))).Should().BeTrue();
+        await (await Manager.StartAsync(shortening)).CommitAsync();
+        var now = Time.GetUtcNow();
+
+        await refreshing.CommitAsync();
+
+        var record = await Database.LoadAsync(id, CancellationToken.None);
+        record!.AbsoluteDeadline.Should().Be(now + TimeSpan.FromMinutes(5));
+        record.IdleDeadline.Should().Be(now + IdleTimeout);
+        (await LoadAsync(id)).ExpiresAt.Should().Be(now + TimeSpan.FromMinutes(5));
+    }
+
     // ----- helpers ----------------------------------------------------------------------------------------------------
 
     /// <summary>A request carrying the session cookie for <paramref name="id"/>.</summary>
@@ -768,12 +1010,16 @@ public abstract class SessionDatabaseContract
     }
 
     /// <summary>Starts a request on session <paramref name="id"/> and checks it was adopted; the caller commits.</summary>
-    protected async Task<Session> LoadAsync(string id)
+    protected async Task<Session> LoadAsync(string id) => (await StartRequestAsync(id)).Session;
+
+    /// <summary>Starts a request on session <paramref name="id"/>, checks it was adopted and returns its carrier too (for the cookies it writes); the caller commits.</summary>
+    protected async Task<(TestCarrier Carrier, Session Session)> StartRequestAsync(string id)
     {
-        var session = await Manager.StartAsync(Request(id));
+        var carrier = Request(id);
+        var session = await Manager.StartAsync(carrier);
         session.IsNew.Should().BeFalse("session {0} should be adopted", id);
         session.Id.Should().Be(id);
-        return session;
+        return (carrier, session);
     }
 
     /// <summary>One whole request on session <paramref name="id"/>: start, run <paramref name="body"/>, commit.</summary>
