@@ -107,6 +107,34 @@ public abstract class CountingRedisDatabaseTests : RedisDatabaseTests
     }
 
     [Test]
+    public async Task RenewId_LoadsOnce_AndMovesTheSessionInTwoScriptRuns()
+    {
+        var id = await CreateSessionAsync(s =>
+        {
+            s.Set("name", "iris");
+            s.SetFlash("notice", "hi");
+        });
+
+        var commands = await CountAsync(async () => (await Manager.RenewIdAsync(Request(id))).Should().BeTrue());
+
+        // Every call counted: the request's load (HGETALL), then the take on the old key's node (HEXISTS, PTTL, HGETALL,
+        // DEL, and SET for the end marker) and the place on the new key's node (EXISTS for the key and its end marker,
+        // HSET, PEXPIREAT). The second HGETALL runs inside the first script: two script runs and one load in all.
+        commands.Should().Equal(new Dictionary<string, long>
+        {
+            ["hgetall"] = 2,
+            ["evalsha"] = 2,
+            ["hexists"] = 1,
+            ["pttl"] = 1,
+            ["del"] = 1,
+            ["set"] = 1,
+            ["exists"] = 2,
+            ["hset"] = 1,
+            ["pexpireat"] = 1,
+        });
+    }
+
+    [Test]
     public async Task FirstCommitOnAServerWithoutTheScript_FallsBackToEvalOnce()
     {
         var id = await CreateSessionAsync(s => s.Set("name", "iris"));
