@@ -8,104 +8,215 @@ namespace Sessions.Redis;
 /// <c>v</c>+key (a value) and <c>f</c>+key (a flash), each stored as <c>ORDER:</c> followed by the
 /// <see cref="SessionValueCodec"/> bytes (ORDER is the insertion rank, so the order survives a reload although Redis
 /// hashes keep none); <c>#a</c> absolute deadline and <c>#i</c> idle deadline (UTC ticks, <c>#a</c> empty for none),
-/// <c>#v</c> version, <c>#n</c> the last insertion rank handed out, <c>#s</c> the stored size of the values and flashes,
-/// <c>#c</c> the token of the change set that created the session.
+/// <c>#am</c> and <c>#im</c> the same deadlines in Unix milliseconds (the scripts compute the key's expiry from these, so
+/// no tick count ever goes through Lua's double arithmetic), <c>#v</c> version, <c>#n</c> the last insertion rank handed
+/// out, <c>#s</c> the payload of the values and flashes as <see cref="SessionValueCodec.PayloadSize"/> counts it (key
+/// bytes plus codec bytes; the ORDER prefix is not counted), <c>#c</c> the token of the change set that created the session.
 /// </summary>
+/// <remarks>
+/// Next to a session key lives, for a while, its end marker: the same name followed by <c>:ended</c> (the same hash tag, so
+/// the same cluster slot). Destroy and renew leave it with the session's remaining TTL, so that a create retried after
+/// either (its first attempt applied, its reply lost) cannot bring the session back. Only creates read it.
+/// </remarks>
 internal static class RedisScripts
 {
+    /// <summary>What follows a session key's name in the name of its end marker.</summary>
+    public const string EndedSuffix = ":ended";
+
     /// <summary>
-    /// Applies one request's changes. KEYS[1] the session key. ARGV: isNew, cleared, flashesCleared, absolute ticks,
-    /// idle ticks, PEXPIREAT milliseconds, size limit, creation token (new sessions), then the deleted fields (count,
-    /// names), then the set fields (count, name/payload pairs). Returns 1 when applied, 0 when refused (a new session
-    /// whose key exists, unless it is this change set's own earlier, timed-out create; or an existing session whose key
-    /// is gone: destroyed, renewed or expired, so it is never recreated), -1 over the size limit.
-    /// Nothing is written before every check passed.
+    /// Applies one request's changes. KEYS[1] the session key, KEYS[2] its end marker. ARGV: 1 isNew, 2 cleared,
+    /// 3 flashesCleared, 4 moves the absolute deadline (1/0), 5 absolute ticks and 6 absolute Unix ms (both empty for
+    /// none), 7 idle ticks and 8 idle Unix ms (both empty when the idle deadline did not move), 9 expiry slack ms,
+    /// 10 payload limit, 11 creation token (new sessions), then the deleted fields (count, names), then the set fields
+    /// (count, then name, stored payload and its payload size for each). Returns 1 when applied, 0 when refused (a new
+    /// session whose key exists, unless it is this change set's own earlier, timed-out create, or whose end marker
+    /// exists; or an existing session whose key is gone: destroyed, renewed or expired, so it is never recreated), -1 when
+    /// the merged session would grow past the payload limit. Nothing is written before every check passed.
+    /// Only the deadlines the request moved are written; the key's expiry is then recomputed from the stored and new
+    /// deadlines (the earlier of the two, plus the slack).
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
-        local i = 9
-        local n = tonumber(ARGV[i])
-        i = i + n + 1
-        local sets = tonumber(ARGV[i])
-        local first = i + 1
+        local n = tonumber(ARGV[12])
+        local sets = tonumber(ARGV[13 + n])
+        local first = 14 + n
         -- One read: the metadata and the current value of every field this commit deletes or sets.
-        local fields = {'#i', '#s', '#c', '#v', '#n'}
-        for j = 1, n do fields[#fields + 1] = ARGV[9 + j] end
-        for j = 0, sets - 1 do fields[#fields + 1] = ARGV[first + 2 * j] end
+        local fields = {'#i', '#s', '#c', '#v', '#n', '#am', '#im'}
+        for j = 1, n do fields[#fields + 1] = ARGV[12 + j] end
+        for j = 0, sets - 1 do fields[#fields + 1] = ARGV[first + 3 * j] end
         local current = redis.call('HMGET', key, unpack(fields))
         local exists = current[1] ~= false
         if ARGV[1] == '1' then
-          if exists and current[3] ~= ARGV[8] then return 0 end
+          if exists then
+            if current[3] ~= ARGV[11] then return 0 end
+          elseif redis.call('EXISTS', KEYS[2]) == 1 then
+            return 0
+          end
         elseif not exists then
           return 0
+        end
+        -- What a stored field counts: its key's bytes (the name without its v/f) and the codec bytes (after ORDER:).
+        local function payload(f, stored)
+          local colon = string.find(stored, ':', 1, true) or 0
+          return string.len(f) - 1 + string.len(stored) - colon
         end
         local size = tonumber(current[2] or '0') or 0
         local version = tonumber(current[4] or '0') or 0
         local counter = tonumber(current[5] or '0') or 0
         local old = {}
-        for k = 6, #fields do old[fields[k]] = current[k] end
+        for k = 8, #fields do old[fields[k]] = current[k] end
         local removed = {}
         if ARGV[2] == '1' or ARGV[3] == '1' then
-          for _, f in ipairs(redis.call('HKEYS', key)) do
-            local c = string.sub(f, 1, 1)
-            if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then removed[f] = redis.call('HSTRLEN', key, f) end
+          local all = redis.call('HGETALL', key)
+          for k = 1, #all, 2 do
+            local c = string.sub(all[k], 1, 1)
+            if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then removed[all[k]] = payload(all[k], all[k + 1]) end
           end
         end
         for j = 1, n do
-          local f = ARGV[9 + j]
-          if old[f] then removed[f] = string.len(old[f]) end
+          local f = ARGV[12 + j]
+          if old[f] then removed[f] = payload(f, old[f]) end
         end
         local projected = size
         for _, length in pairs(removed) do projected = projected - length end
         local writes = {}
         for j = 0, sets - 1 do
-          local f = ARGV[first + 2 * j]
+          local f = ARGV[first + 3 * j]
           local order = nil
           if not removed[f] and old[f] then
-            projected = projected - string.len(old[f])
+            projected = projected - payload(f, old[f])
             order = string.match(old[f], '^(%d+):')
           end
           if not order then
             counter = counter + 1
-            order = tostring(counter)
+            order = string.format('%d', counter)
           end
-          local stored = order .. ':' .. ARGV[first + 2 * j + 1]
-          projected = projected + string.len(stored)
+          projected = projected + tonumber(ARGV[first + 3 * j + 2])
           writes[#writes + 1] = f
-          writes[#writes + 1] = stored
+          writes[#writes + 1] = order .. ':' .. ARGV[first + 3 * j + 1]
         end
-        if projected > tonumber(ARGV[7]) then return -1 end
+        -- A commit that does not grow the payload passes even over the limit (a limit lowered since), so it can shrink it.
+        if projected > tonumber(ARGV[10]) and projected > size then return -1 end
         local deletes = {}
         for f in pairs(removed) do deletes[#deletes + 1] = f end
         if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
         if projected < 0 then projected = 0 end
-        writes[#writes + 1] = '#a'
-        writes[#writes + 1] = ARGV[4]
-        writes[#writes + 1] = '#i'
-        writes[#writes + 1] = ARGV[5]
+        local am, im = current[6], current[7]
+        local moved = false
+        if ARGV[4] == '1' then
+          writes[#writes + 1] = '#a'
+          writes[#writes + 1] = ARGV[5]
+          writes[#writes + 1] = '#am'
+          writes[#writes + 1] = ARGV[6]
+          am = ARGV[6]
+          moved = true
+        end
+        if ARGV[7] ~= '' then
+          writes[#writes + 1] = '#i'
+          writes[#writes + 1] = ARGV[7]
+          writes[#writes + 1] = '#im'
+          writes[#writes + 1] = ARGV[8]
+          im = ARGV[8]
+          moved = true
+        end
         writes[#writes + 1] = '#s'
-        writes[#writes + 1] = projected
+        writes[#writes + 1] = string.format('%d', projected)
         writes[#writes + 1] = '#v'
-        writes[#writes + 1] = version + 1
+        writes[#writes + 1] = string.format('%d', version + 1)
         writes[#writes + 1] = '#n'
-        writes[#writes + 1] = counter
+        writes[#writes + 1] = string.format('%d', counter)
         if ARGV[1] == '1' then
           writes[#writes + 1] = '#c'
-          writes[#writes + 1] = ARGV[8]
+          writes[#writes + 1] = ARGV[11]
         end
         redis.call('HSET', key, unpack(writes))
-        redis.call('PEXPIREAT', key, ARGV[6])
+        if moved then
+          -- Milliseconds since 1970 stay far below 2^53: exact in Lua's doubles.
+          local at = tonumber(im)
+          local absolute = tonumber(am)
+          if absolute and (not at or absolute < at) then at = absolute end
+          if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[9]))) end
+        end
         return 1
         """);
 
-    /// <summary>Moves the deadlines of an existing session. KEYS[1] the key; ARGV: absolute ticks, idle ticks, PEXPIREAT milliseconds. Returns 1, or 0 when the key is gone.</summary>
+    /// <summary>
+    /// Moves the deadlines of an existing session. KEYS[1] the key; ARGV: absolute ticks, absolute Unix ms (both empty for
+    /// none), idle ticks, idle Unix ms, PEXPIREAT milliseconds. Returns 1, or 0 when the key is gone.
+    /// </summary>
     public static readonly RedisScript UpdateExpiration = new("""
         local key = KEYS[1]
         if redis.call('EXISTS', key) == 0 then return 0 end
-        redis.call('HSET', key, '#a', ARGV[1], '#i', ARGV[2])
-        redis.call('PEXPIREAT', key, ARGV[3])
+        redis.call('HSET', key, '#a', ARGV[1], '#am', ARGV[2], '#i', ARGV[3], '#im', ARGV[4])
+        redis.call('PEXPIREAT', key, ARGV[5])
         return 1
         """);
+
+    /// <summary>
+    /// Destroys a session. KEYS[1] the key, KEYS[2] its end marker, which it leaves for the session's remaining TTL.
+    /// Returns 1 when the key existed, else 0.
+    /// </summary>
+    public static readonly RedisScript Destroy = new("""
+        local ttl = redis.call('PTTL', KEYS[1])
+        if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+        if ttl > 0 then redis.call('SET', KEYS[2], '1', 'PX', ttl) end
+        return 1
+        """);
+
+    /// <summary>
+    /// The first step of a renew: takes a whole session off its key. KEYS[1] the key, KEYS[2] its end marker, which it
+    /// leaves for the session's remaining TTL. Returns nil when the key holds no session; else the key's PTTL followed by
+    /// the hash's fields and values, and the key is gone.
+    /// </summary>
+    public static readonly RedisScript Take = new("""
+        if redis.call('HEXISTS', KEYS[1], '#i') == 0 then return false end
+        local ttl = redis.call('PTTL', KEYS[1])
+        local all = redis.call('HGETALL', KEYS[1])
+        redis.call('DEL', KEYS[1])
+        if ttl > 0 then redis.call('SET', KEYS[2], '1', 'PX', ttl) end
+        local reply = {ttl}
+        for k = 1, #all do reply[k + 1] = all[k] end
+        return reply
+        """);
+
+    /// <summary>
+    /// The second step of a renew: writes a taken session under a key. KEYS[1] the key, KEYS[2] its end marker. ARGV: 1 the
+    /// mode (<c>new</c>: under the new ID, only when neither the key nor its end marker exists, leaving out the creation
+    /// token; <c>restore</c>: back under the old ID, only when the key is absent, removing the end marker), 2 expiry slack
+    /// ms, 3 the PTTL it was taken with (used only when the hash lacks its millisecond deadlines), then field/value pairs.
+    /// The key expires at the earlier stored deadline plus the slack, as it did before it was taken. Returns 1, or 0 when
+    /// refused.
+    /// </summary>
+    public static readonly RedisScript Place = new("""
+        local restore = ARGV[1] == 'restore'
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        if not restore and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+        local writes = {}
+        local am, im
+        for k = 4, #ARGV, 2 do
+          local f = ARGV[k]
+          if f == '#am' then am = ARGV[k + 1] elseif f == '#im' then im = ARGV[k + 1] end
+          if restore or f ~= '#c' then
+            writes[#writes + 1] = f
+            writes[#writes + 1] = ARGV[k + 1]
+          end
+        end
+        if #writes == 0 then return 0 end
+        redis.call('HSET', KEYS[1], unpack(writes))
+        local at = tonumber(im)
+        local absolute = tonumber(am)
+        if absolute and (not at or absolute < at) then at = absolute end
+        if at then
+          redis.call('PEXPIREAT', KEYS[1], string.format('%d', at + tonumber(ARGV[2])))
+        elseif tonumber(ARGV[3]) > 0 then
+          redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        end
+        if restore then redis.call('DEL', KEYS[2]) end
+        return 1
+        """);
+
+    /// <summary>Every script, for tests that preload the script cache.</summary>
+    public static IReadOnlyList<RedisScript> All => [Commit, UpdateExpiration, Destroy, Take, Place];
 }
 
 /// <summary>A Lua script and its SHA-1, for <c>EVALSHA</c> with an <c>EVAL</c> fallback.</summary>

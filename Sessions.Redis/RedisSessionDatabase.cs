@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
 
@@ -10,7 +9,8 @@ namespace Sessions.Redis;
 /// base64url SHA-256 of its ID in braces (a Redis Cluster hash tag: the raw ID is never a key name), holding its values,
 /// flashes, deadlines and version, with a TTL at its earlier deadline. Loading is one <c>HGETALL</c>; a commit is one Lua
 /// script that writes only the keys the request changed, so two requests that change different keys both survive, and
-/// that refuses to recreate a session whose key is gone, so a destroyed session stays destroyed.
+/// that refuses to recreate a session whose key is gone, so a destroyed session stays destroyed. A commit writes only the
+/// deadlines its request moved, so a deadline another request moved meanwhile is never overwritten with a stale one.
 /// </summary>
 /// <remarks>
 /// Values are stored with <see cref="SessionValueCodec"/> (System.Text.Json, no type names) and read back as plain JSON
@@ -18,21 +18,20 @@ namespace Sessions.Redis;
 /// fails with <see cref="SessionDatabaseException"/> within <see cref="RedisSessionOptions.OperationTimeout"/> when Redis
 /// is down, stalled or refuses; the database recovers by itself when Redis returns. Sessions survive a Redis restart only
 /// when Redis persists its data; on failover to an asynchronous replica a just-destroyed session may come back.
+/// A destroy or renew leaves, next to the session's key and in the same slot, an end marker that lives as long as the
+/// session would have, so a create retried after a lost reply cannot bring the session back under its old ID.
 /// </remarks>
 public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IDisposable
 {
     private const int DeleteBatchSize = 256;
     private const int ScanPageSize = 1000;
-    // Room for the "ORDER:" prefix in front of each stored payload.
-    private const int OrderOverhead = 21;
 
     private readonly Task<IConnectionMultiplexer> _connection;
     private readonly bool _ownsConnection;
     private readonly string _prefix;
     private readonly string _pattern;
     private readonly TimeSpan _timeout;
-    private readonly int _maxPayloadBytes;
-    private readonly TimeSpan _slack;
+    private readonly long _slackMilliseconds;
     private int _disposed;
 
     /// <summary>Creates a database on a multiplexer the application owns (and disposes).</summary>
@@ -68,8 +67,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         _prefix = options.KeyPrefix;
         _pattern = EscapeGlob(options.KeyPrefix) + "{*}";
         _timeout = options.OperationTimeout;
-        _maxPayloadBytes = options.MaxPayloadBytes;
-        _slack = options.ExpirySlack;
+        _slackMilliseconds = (long)options.ExpirySlack.TotalMilliseconds;
     }
 
     /// <inheritdoc />
@@ -80,8 +78,47 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     public bool CompletesSynchronously => false;
 
     /// <inheritdoc />
-    public ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("TODO(renew): move the session in one operation");
+    /// <remarks>
+    /// <para>
+    /// Two round trips, because in a Redis Cluster the old and the new key live in different slots and no one script may
+    /// touch both. The first script atomically takes the whole hash off the old key (its fields and TTL, then deletes it,
+    /// leaving the old key's end marker so a create retried under the old ID cannot bring it back): from that moment every
+    /// commit naming the old ID finds nothing and returns <see langword="false"/>, and what is moved is the session exactly
+    /// as Redis held it then, with every change committed before, a deleted key included. The second script writes that
+    /// hash under the new key, only if the new key does not exist, with the same deadlines and expiry; the old creation
+    /// token is not carried over. When the new key exists (a 256-bit ID collision: practically never) the hash is put back
+    /// under the old key, only if that is still absent, and the result is <see cref="SessionRenewResult.IdInUse"/>.
+    /// </para>
+    /// <para>
+    /// Between the two round trips the session is under neither ID: a request of the same session that loads it then
+    /// finds none. <paramref name="cancellationToken"/> can stop only the first round trip; once the session is taken the
+    /// second is always sent. If this process dies between the two, or the second fails (Redis down, time-out), the
+    /// session is lost: the user is signed out. It is never left under both IDs, so a renew meant to end a fixation never
+    /// leaves the old ID usable, and nothing leaks: the taken hash is not put back after a failed second step (that step
+    /// may have been applied), and the old key's end marker expires with the session.
+    /// </para>
+    /// </remarks>
+    public async ValueTask<SessionRenewResult> RenewAsync(string id, string newId, CancellationToken cancellationToken)
+    {
+        var oldKey = KeyOf(id);
+        var newKey = KeyOf(newId);
+        var taken = await RunAsync("renew", db => EvaluateAsync(db, RedisScripts.Take, [oldKey, EndedKeyOf(oldKey)], []), cancellationToken).ConfigureAwait(false);
+        if (taken.IsNull)
+            return SessionRenewResult.NotFound;
+        var items = (RedisResult[])taken!;
+        var content = new RedisValue[items.Length + 2];
+        content[1] = _slackMilliseconds;
+        content[2] = (long)items[0];
+        for (var i = 1; i < items.Length; i++)
+            content[i + 2] = (RedisValue)items[i];
+        // The session is off the old key now: the rest is always sent, whatever the caller's token says.
+        content[0] = "new";
+        if ((long)await RunAsync("renew", db => EvaluateAsync(db, RedisScripts.Place, [newKey, EndedKeyOf(newKey)], content), CancellationToken.None).ConfigureAwait(false) == 1)
+            return SessionRenewResult.Renewed;
+        content[0] = "restore";
+        await RunAsync("renew", db => EvaluateAsync(db, RedisScripts.Place, [oldKey, EndedKeyOf(oldKey)], content), CancellationToken.None).ConfigureAwait(false);
+        return SessionRenewResult.IdInUse;
+    }
 
     /// <inheritdoc />
     /// <remarks>One <c>HGETALL</c>. A key of another type, or a hash without deadlines, reads as absent; a field whose value does not decode is dropped.</remarks>
@@ -99,27 +136,63 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
             {
                 return null; // not ours: the session is unknown
             }
-            return Decode(entries, _maxPayloadBytes);
+            return Decode(entries);
         }, cancellationToken));
     }
 
     /// <inheritdoc />
-    /// <remarks>One script run (<c>EVALSHA</c>; the first run on a server that does not know the script adds one <c>EVAL</c>).</remarks>
-    /// <exception cref="SessionLimitExceededException">The session would exceed <see cref="RedisSessionOptions.MaxPayloadBytes"/>; nothing was written.</exception>
+    /// <remarks>
+    /// One script run (<c>EVALSHA</c>; the first run on a server that does not know the script adds one <c>EVAL</c>). It
+    /// writes the values and flashes the request changed and only the deadlines it moved (see
+    /// <see cref="SessionChanges.MovesAbsoluteDeadline"/> and <see cref="SessionChanges.IdleDeadline"/>): a deadline another
+    /// request moved after this one loaded the session stays as that request stored it, and the key's expiry follows the
+    /// stored deadlines. A change set with nothing to write only checks that the session still exists (one <c>HEXISTS</c>).
+    /// A create stores <see cref="SessionChanges.Token"/>, so the same change set retried after a lost reply is recognised
+    /// as its own; a create whose ID was destroyed or renewed away meanwhile is refused, so neither is undone.
+    /// </remarks>
+    /// <exception cref="SessionLimitExceededException">
+    /// The session would hold more than <see cref="SessionChanges.MaxPayloadBytes"/>, counted with
+    /// <see cref="SessionValueCodec.PayloadSize"/> over the stored values and flashes merged with these changes; nothing
+    /// was written. A commit that does not grow the payload is applied even over the limit, so a session above a lowered
+    /// limit can still shrink.
+    /// </exception>
     public ValueTask<bool> CommitAsync(string id, SessionRecord record, SessionChanges changes, CancellationToken cancellationToken)
     {
         if (changes is null)
             throw new ArgumentNullException(nameof(changes));
         var key = KeyOf(id);
-        var args = new List<RedisValue>(11 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 2 * (changes.SetValues.Count + changes.SetFlashes.Count))
+        bool movesAbsolute;
+        DateTimeOffset? absolute;
+        DateTimeOffset? idle;
+        if (changes.IsNew)
+        {
+            // Nothing is stored yet: a new session stores both deadlines (the core moves both; the record has them anyway).
+            if (record is null && (!changes.MovesAbsoluteDeadline || changes.IdleDeadline is null))
+                throw new ArgumentNullException(nameof(record));
+            movesAbsolute = true;
+            absolute = changes.MovesAbsoluteDeadline ? changes.AbsoluteDeadline : record!.AbsoluteDeadline;
+            idle = changes.IdleDeadline ?? record!.IdleDeadline;
+        }
+        else
+        {
+            movesAbsolute = changes.MovesAbsoluteDeadline;
+            absolute = changes.AbsoluteDeadline;
+            idle = changes.IdleDeadline;
+            if (!movesAbsolute && idle is null && !changes.HasDataChanges)
+                return new(RunAsync("commit", db => db.HashExistsAsync(key, "#i"), cancellationToken));
+        }
+        var args = new List<RedisValue>(14 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 3 * (changes.SetValues.Count + changes.SetFlashes.Count))
         {
             changes.IsNew ? "1" : "0",
             changes.Cleared ? "1" : "0",
             changes.FlashesCleared ? "1" : "0",
+            movesAbsolute ? "1" : "0",
         };
-        AddDeadlines(args, changes.MovesAbsoluteDeadline ? changes.AbsoluteDeadline : record.AbsoluteDeadline, changes.IdleDeadline ?? record.IdleDeadline);
-        args.Add(_maxPayloadBytes);
-        args.Add(changes.IsNew ? CreationToken(changes) : "");
+        AddDeadline(args, movesAbsolute ? absolute : null);
+        AddDeadline(args, idle);
+        args.Add(_slackMilliseconds);
+        args.Add(changes.MaxPayloadBytes);
+        args.Add(changes.IsNew ? changes.Token.ToString("N") : "");
         args.Add(changes.DeletedKeys.Count + changes.DeletedFlashes.Count);
         foreach (var deleted in changes.DeletedKeys)
             args.Add(ValueField(deleted));
@@ -128,48 +201,32 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         args.Add(changes.SetValues.Count + changes.SetFlashes.Count);
         long size = 0;
         foreach (var value in changes.SetValues)
-        {
-            var payload = SessionValueCodec.Encode(value.Key, value.Value);
-            size += payload.Length + OrderOverhead;
-            args.Add(ValueField(value.Key));
-            args.Add(payload);
-        }
+            size += AddSet(args, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value));
         foreach (var flash in changes.SetFlashes)
-        {
-            var payload = SessionValueCodec.EncodeFlash(flash.Key, flash.Value);
-            size += payload.Length + OrderOverhead;
-            args.Add(FlashField(flash.Key));
-            args.Add(payload);
-        }
-        if (size > _maxPayloadBytes)
-            throw TooLarge();
+            size += AddSet(args, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value));
+        // What this request sets is all in the merged session: over the limit alone, it is over merged too.
+        if (size > changes.MaxPayloadBytes)
+            throw TooLarge(changes.MaxPayloadBytes);
         var argv = args.ToArray();
-        return new(CommitCoreAsync(key, argv, cancellationToken));
+        return new(CommitCoreAsync(key, argv, changes.MaxPayloadBytes, cancellationToken));
     }
 
-    /// <summary>
-    /// A random token per change set that creates a session, stored with it: when a create timed out but reached Redis,
-    /// the retry of the same change set (the session keeps it pending) is recognised and applied as an update instead of
-    /// failing as an ID collision.
-    /// </summary>
-    private static string CreationToken(SessionChanges changes) =>
-        CreationTokens.GetValue(changes, static _ =>
-        {
-            var bytes = new byte[16];
-            using (var random = RandomNumberGenerator.Create())
-                random.GetBytes(bytes);
-            return Convert.ToBase64String(bytes);
-        });
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SessionChanges, string> CreationTokens = new();
-
-    private async Task<bool> CommitCoreAsync(RedisKey key, RedisValue[] argv, CancellationToken cancellationToken)
+    private static long AddSet(List<RedisValue> args, RedisValue field, string key, byte[] payload)
     {
-        var result = await RunAsync("commit", db => EvaluateAsync(db, RedisScripts.Commit, key, argv), cancellationToken).ConfigureAwait(false);
+        var size = SessionValueCodec.PayloadSize(key, payload);
+        args.Add(field);
+        args.Add(payload);
+        args.Add(size);
+        return size;
+    }
+
+    private async Task<bool> CommitCoreAsync(RedisKey key, RedisValue[] argv, int maxPayloadBytes, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync("commit", db => EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv), cancellationToken).ConfigureAwait(false);
         return (long)result switch
         {
             1 => true,
-            -1 => throw TooLarge(),
+            -1 => throw TooLarge(maxPayloadBytes),
             _ => false,
         };
     }
@@ -179,26 +236,35 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     public async ValueTask<bool> UpdateExpirationAsync(string id, DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline, CancellationToken cancellationToken)
     {
         var key = KeyOf(id);
-        var args = new List<RedisValue>(3);
-        AddDeadlines(args, absoluteDeadline, idleDeadline);
+        var args = new List<RedisValue>(5);
+        AddDeadline(args, absoluteDeadline);
+        AddDeadline(args, idleDeadline);
+        var endsAt = absoluteDeadline is { } a && a < idleDeadline ? a : idleDeadline;
+        args.Add(Math.Max(1, endsAt.ToUnixTimeMilliseconds() + _slackMilliseconds));
         var argv = args.ToArray();
-        var result = await RunAsync("update expiration", db => EvaluateAsync(db, RedisScripts.UpdateExpiration, key, argv), cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync("update expiration", db => EvaluateAsync(db, RedisScripts.UpdateExpiration, [key], argv), cancellationToken).ConfigureAwait(false);
         return (long)result == 1;
     }
 
     /// <inheritdoc />
-    /// <remarks>One <c>UNLINK</c> (<c>DEL</c> on servers without it). Later commits of the session find no key and write nothing.</remarks>
+    /// <remarks>
+    /// One script run: it deletes the key and leaves its end marker (a tiny key in the same slot) for the session's
+    /// remaining lifetime. Later commits of the session find no key and write nothing, and a create retried after a lost
+    /// reply (its first attempt applied before the destroy) finds the end marker and is refused: a destroy is final.
+    /// </remarks>
     public async ValueTask<bool> DestroyAsync(string id, CancellationToken cancellationToken)
     {
         var key = KeyOf(id);
-        return await RunAsync("destroy", db => db.KeyDeleteAsync(key), cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync("destroy", db => EvaluateAsync(db, RedisScripts.Destroy, [key, EndedKeyOf(key)], []), cancellationToken).ConfigureAwait(false);
+        return (long)result == 1;
     }
 
     /// <inheritdoc />
     /// <remarks>
     /// Follows the <c>SCAN</c> cursor to its end on every primary (every master of a cluster), matching only the configured
     /// key prefix, and deletes what it finds key by key in pipelined batches. Fails when a primary is unreachable, rather
-    /// than leaving its sessions alive.
+    /// than leaving its sessions alive. It leaves no end markers: a create retried after a lost reply and after this call
+    /// could store its session again.
     /// </remarks>
     public async ValueTask DestroyAllAsync(CancellationToken cancellationToken)
     {
@@ -259,23 +325,13 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     }
 
     /// <summary>The Redis key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID as a hash tag.</summary>
-    internal string KeyOf(string id)
-    {
-        if (id is null)
-            throw new ArgumentNullException(nameof(id));
-#if NET
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(id));
-#else
-        byte[] hash;
-        using (var sha = SHA256.Create())
-            hash = sha.ComputeHash(Encoding.UTF8.GetBytes(id));
-#endif
-        var base64 = Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        return _prefix + "{" + base64 + "}";
-    }
+    internal string KeyOf(string id) => _prefix + "{" + SessionIds.HashText(id ?? throw new ArgumentNullException(nameof(id))) + "}";
+
+    /// <summary>The end marker of a session key: the same hash tag, so the same cluster slot; not matched by the scan pattern.</summary>
+    internal static RedisKey EndedKeyOf(RedisKey key) => key.Append(RedisScripts.EndedSuffix);
 
     /// <summary>Reads a session hash; <see langword="null"/> when it is empty or not a session.</summary>
-    internal static SessionRecord? Decode(HashEntry[] entries, int maxPayloadBytes)
+    internal static SessionRecord? Decode(HashEntry[] entries)
     {
         if (entries.Length == 0)
             return null;
@@ -311,7 +367,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
                     break;
                 case 'v':
                 case 'f':
-                    if (name.Length < 2 || !TryDecodeStored(entry.Value, maxPayloadBytes, out var order, out var value))
+                    if (name.Length < 2 || !TryDecodeStored(entry.Value, out var order, out var value))
                         continue; // a corrupt or foreign field is dropped, the rest of the session stays
                     var list = name[0] == 'v' ? values ??= [] : flashes ??= [];
                     list.Add((order, name.Substring(1), value));
@@ -336,12 +392,12 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         return record;
     }
 
-    private static bool TryDecodeStored(RedisValue stored, int maxPayloadBytes, out long order, out SessionValue value)
+    private static bool TryDecodeStored(RedisValue stored, out long order, out SessionValue value)
     {
         order = 0;
         value = default;
         var bytes = (byte[]?)stored;
-        if (bytes is null || bytes.Length > maxPayloadBytes + OrderOverhead)
+        if (bytes is null)
             return false;
         var colon = Array.IndexOf(bytes, (byte)':', 0, Math.Min(bytes.Length, 20));
         if (colon <= 0)
@@ -365,25 +421,30 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     private static bool TryParseTicks(string? text, out long ticks) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
 
-    private void AddDeadlines(List<RedisValue> args, DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline)
+    /// <summary>Adds a deadline as UTC ticks (what a load reads) and Unix milliseconds (what the scripts compute expiries from); two empty strings for none.</summary>
+    private static void AddDeadline(List<RedisValue> args, DateTimeOffset? deadline)
     {
-        args.Add(absoluteDeadline is { } absolute ? absolute.UtcTicks.ToString(CultureInfo.InvariantCulture) : "");
-        args.Add(idleDeadline.UtcTicks.ToString(CultureInfo.InvariantCulture));
-        var expiresAt = absoluteDeadline is { } a && a < idleDeadline ? a : idleDeadline;
-        var milliseconds = expiresAt.ToUnixTimeMilliseconds() + (long)_slack.TotalMilliseconds;
-        args.Add(Math.Max(1, milliseconds));
+        if (deadline is { } at)
+        {
+            args.Add(at.UtcTicks.ToString(CultureInfo.InvariantCulture));
+            args.Add(at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            args.Add("");
+            args.Add("");
+        }
     }
 
     private static RedisValue ValueField(string key) => "v" + key;
 
     private static RedisValue FlashField(string key) => "f" + key;
 
-    private SessionLimitExceededException TooLarge() =>
-        new($"The session would take more than {_maxPayloadBytes} bytes in Redis (RedisSessionOptions.MaxPayloadBytes); the commit was refused and the stored session is unchanged.");
+    private static SessionLimitExceededException TooLarge(int maxPayloadBytes) =>
+        new($"The session would hold more than {maxPayloadBytes} bytes of values and flashes (SessionConfig.MaxPayloadBytes); the commit was refused and the stored session is unchanged.");
 
-    private static async Task<RedisResult> EvaluateAsync(IDatabase db, RedisScript script, RedisKey key, RedisValue[] argv)
+    private static async Task<RedisResult> EvaluateAsync(IDatabase db, RedisScript script, RedisKey[] keys, RedisValue[] argv)
     {
-        var keys = new[] { key };
         try
         {
             return await db.ScriptEvaluateAsync(script.Hash, keys, argv).ConfigureAwait(false);

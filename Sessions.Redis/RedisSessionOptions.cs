@@ -20,12 +20,6 @@ public sealed class RedisSessionOptions
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The largest stored session, in bytes of its values and flashes (default 64 KB, as <see cref="SessionConfig.MaxPayloadBytes"/>).
-    /// A commit that would exceed it fails with <see cref="SessionLimitExceededException"/> and leaves the stored session unchanged.
-    /// </summary>
-    public int MaxPayloadBytes { get; set; } = 64 * 1024;
-
-    /// <summary>
     /// How long after its deadline Redis drops a session key (default 5 seconds). The manager checks deadlines itself;
     /// the slack only absorbs a Redis clock slightly ahead of the application's.
     /// </summary>
@@ -43,15 +37,12 @@ public sealed class RedisSessionOptions
         }
         if (OperationTimeout <= TimeSpan.Zero || OperationTimeout > TimeSpan.FromMinutes(5))
             throw new ArgumentException($"RedisSessionOptions.OperationTimeout must be positive and at most 5 minutes; it is {OperationTimeout}.", nameof(OperationTimeout));
-        if (MaxPayloadBytes <= 0)
-            throw new ArgumentException($"RedisSessionOptions.MaxPayloadBytes must be positive; it is {MaxPayloadBytes}.", nameof(MaxPayloadBytes));
         if (ExpirySlack < TimeSpan.Zero || ExpirySlack > TimeSpan.FromDays(1))
             throw new ArgumentException($"RedisSessionOptions.ExpirySlack must be between zero and one day; it is {ExpirySlack}.", nameof(ExpirySlack));
         return new RedisSessionOptions
         {
             KeyPrefix = prefix,
             OperationTimeout = OperationTimeout,
-            MaxPayloadBytes = MaxPayloadBytes,
             ExpirySlack = ExpirySlack,
         };
     }

@@ -12,15 +12,15 @@ public abstract class CountingRedisDatabaseTests : RedisDatabaseTests
     // What the multiplexer and the admin connection send by themselves (heartbeats, topology, statistics).
     private static readonly string[] AdminPrefixes = ["info", "config", "cluster", "client", "command", "ping", "echo", "subscribe", "unsubscribe", "psubscribe", "hello", "select", "role", "time", "script", "scan"];
 
-    // What the commit and update scripts call inside Redis.
-    private static readonly HashSet<string> ScriptCalls = ["exists", "hmget", "hset", "hkeys", "hstrlen", "pexpireat", "hdel"];
+    // What the commit, update and destroy scripts call inside Redis.
+    private static readonly HashSet<string> ScriptCalls = ["exists", "hmget", "hset", "pexpireat", "hdel", "pttl", "del", "set"];
 
     [SetUp]
     public void LoadScripts()
     {
         // A server that already knows the scripts: the first commit on a fresh server adds one EVAL (tested below).
-        Target.OnEveryPrimary("SCRIPT", "LOAD", RedisScripts.Commit.Text);
-        Target.OnEveryPrimary("SCRIPT", "LOAD", RedisScripts.UpdateExpiration.Text);
+        foreach (var script in RedisScripts.All)
+            Target.OnEveryPrimary("SCRIPT", "LOAD", script.Text);
     }
 
     [Test]
@@ -95,14 +95,43 @@ public abstract class CountingRedisDatabaseTests : RedisDatabaseTests
     }
 
     [Test]
-    public async Task DestroyById_IsOneUnlink_AndDestroyingTheRequestsSessionLoadsItFirst()
+    public async Task DestroyById_IsOneScriptRun_AndDestroyingTheRequestsSessionLoadsItFirst()
     {
         var id = await CreateSessionAsync(s => s.Set("name", "iris"));
         var other = await CreateSessionAsync(s => s.Set("name", "iris"));
 
         var byId = await CountAsync(() => Manager.DestroyByIdAsync(id).AsTask());
-        byId.Should().Equal(new Dictionary<string, long> { ["unlink"] = 1 });
-        (await CountAsync(() => Manager.DestroyAsync(Request(other)).AsTask())).Should().Equal(new Dictionary<string, long> { ["hgetall"] = 1, ["unlink"] = 1 });
+        TopLevel(byId).Should().Equal(new Dictionary<string, long> { ["evalsha"] = 1 });
+        byId.Should().ContainKey("del").WhoseValue.Should().Be(1);
+        TopLevel(await CountAsync(() => Manager.DestroyAsync(Request(other)).AsTask())).Should().Equal(new Dictionary<string, long> { ["hgetall"] = 1, ["evalsha"] = 1 });
+    }
+
+    [Test]
+    public async Task RenewId_LoadsOnce_AndMovesTheSessionInTwoScriptRuns()
+    {
+        var id = await CreateSessionAsync(s =>
+        {
+            s.Set("name", "iris");
+            s.SetFlash("notice", "hi");
+        });
+
+        var commands = await CountAsync(async () => (await Manager.RenewIdAsync(Request(id))).Should().BeTrue());
+
+        // Every call counted: the request's load (HGETALL), then the take on the old key's node (HEXISTS, PTTL, HGETALL,
+        // DEL, and SET for the end marker) and the place on the new key's node (EXISTS for the key and its end marker,
+        // HSET, PEXPIREAT). The second HGETALL runs inside the first script: two script runs and one load in all.
+        commands.Should().Equal(new Dictionary<string, long>
+        {
+            ["hgetall"] = 2,
+            ["evalsha"] = 2,
+            ["hexists"] = 1,
+            ["pttl"] = 1,
+            ["del"] = 1,
+            ["set"] = 1,
+            ["exists"] = 2,
+            ["hset"] = 1,
+            ["pexpireat"] = 1,
+        });
     }
 
     [Test]

@@ -70,6 +70,6 @@ public sealed class RegistrationTests
         var options = new RedisSessionOptions();
         options.KeyPrefix.Should().Be("session:");
         options.OperationTimeout.Should().Be(TimeSpan.FromSeconds(2));
-        options.MaxPayloadBytes.Should().Be(new SessionConfig().MaxPayloadBytes);
+        options.ExpirySlack.Should().Be(TimeSpan.FromSeconds(5));
     }
 }
