@@ -455,7 +455,7 @@ public sealed class Session : IAsyncDisposable
             return;
         }
         if (!stored)
-            throw new InvalidOperationException("The session ID generator returned an ID that is already in use; the session was not stored.");
+            throw new InvalidOperationException("The new session was not stored: its ID is already in use (check SessionConfig.SessionIdGenerator), or it was destroyed while this request retried its creation.");
         await _manager.IssueCookieAsync(this, id, cancellationToken).ConfigureAwait(false);
         _manager.Raise(SessionEventReason.Created, id);
     }

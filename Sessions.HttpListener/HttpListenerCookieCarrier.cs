@@ -42,7 +42,10 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
     /// through a delegate bound once. On a runtime without it this reports <see langword="false"/> and a late cookie is
     /// lost instead of refused (docs/hosts.md says so).
     /// </remarks>
-    public bool HasStarted => SentHeaders is { } sent && sent(_context.Response);
+    public bool HasStarted => HasSentHeaders(_context.Response);
+
+    /// <summary>Whether <paramref name="response"/> has sent its status and headers (<see langword="false"/> when the runtime cannot tell).</summary>
+    public static bool HasSentHeaders(HttpListenerResponse response) => SentHeaders is { } sent && sent(response);
 
     /// <summary>HttpListener gives no per-request cancellation: <see cref="CancellationToken.None"/>.</summary>
     public CancellationToken RequestAborted => CancellationToken.None;

@@ -22,6 +22,7 @@ internal sealed class SqliteCommitPlan
     private const string ItemsSql = "SELECT kind, name, ord, length(CAST(name AS BLOB)) + length(payload) FROM session_item WHERE session = $session";
     private const string ClearKindSql = "DELETE FROM session_item WHERE session = $session AND kind = $kind";
     private const string DeleteItemSql = "DELETE FROM session_item WHERE session = $session AND kind = $kind AND name = $name";
+    private const string ItemPayloadSql = "SELECT payload FROM session_item WHERE session = $session AND kind = $kind AND name = $name";
     private const string UpsertItemSql = """
         INSERT INTO session_item (session, kind, name, ord, payload) VALUES ($session, $kind, $name, $ord, $payload)
         ON CONFLICT (session, kind, name) DO UPDATE SET ord = excluded.ord, payload = excluded.payload
@@ -187,7 +188,7 @@ internal sealed class SqliteCommitPlan
                 var item = (reader.GetInt64(0), reader.GetString(1));
                 var ord = reader.IsDBNull(2) ? 0 : reader.GetInt64(2);
                 var size = reader.IsDBNull(3) ? 0 : reader.GetInt64(3);
-                if (size > _limit || size > SqliteSchema.MaxItemBytes)
+                if (size > SqliteSchema.MaxItemBytes || (size > _limit && !Readable(connection, session, item)))
                     (oversized ??= []).Add(item);
                 else
                     stored[item] = new Stored(ord, size);
@@ -195,7 +196,8 @@ internal sealed class SqliteCommitPlan
         }
         if (oversized is not null)
         {
-            // A row larger than a whole session may hold (damaged or foreign data) would make the session unwritable: drop it.
+            // A row no load can read and larger than a whole session may hold (damaged or foreign data) would make the
+            // session unwritable: drop it. A readable value over a lowered limit is kept: a commit never deletes data it can read.
             var delete = connection.Command(DeleteItemSql, "$session", "$kind", "$name");
             delete.Parameters[0].Value = session;
             foreach (var (kind, name) in oversized)
@@ -206,6 +208,16 @@ internal sealed class SqliteCommitPlan
             }
         }
         return stored;
+    }
+
+    /// <summary>Whether a stored row decodes as a value or flash (read only for a row over the limit, which is rare).</summary>
+    private static bool Readable(PooledConnection connection, long session, (long Kind, string Name) item)
+    {
+        var command = connection.Command(ItemPayloadSql, "$session", "$kind", "$name");
+        command.Parameters[0].Value = session;
+        command.Parameters[1].Value = item.Kind;
+        command.Parameters[2].Value = item.Name;
+        return command.ExecuteScalar() is byte[] payload && SessionValueCodec.TryDecode(payload, out _);
     }
 
     private static List<string> RecordOrder<T>(ReadOnlySpan<KeyValuePair<string, T>> items)

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Sessions.Hosts.Tests;
 
 /// <summary>What a test compares of one response: status, content type, body and the session-related headers.</summary>
-public sealed record Reply(int Status, string? ContentType, string Body, IReadOnlyList<string> SetCookies, string? CacheControl, string? Allow)
+public sealed record Reply(int Status, string? ContentType, string Body, IReadOnlyList<string> SetCookies, string? CacheControl, string? Allow, string? RetryAfter = null)
 {
     /// <summary>The session ID the last Set-Cookie for <c>sid</c> carries (empty for a deletion), or <see langword="null"/>.</summary>
     public string? CookieValue

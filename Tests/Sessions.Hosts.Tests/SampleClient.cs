@@ -47,7 +47,8 @@ public sealed class SampleClient : IDisposable
             body,
             response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies.ToList() : [],
             response.Headers.TryGetValues("Cache-Control", out var cache) ? string.Join(", ", cache) : null,
-            response.Content.Headers.TryGetValues("Allow", out var allow) ? string.Join(", ", allow) : null);
+            response.Content.Headers.TryGetValues("Allow", out var allow) ? string.Join(", ", allow) : null,
+            response.Headers.TryGetValues("Retry-After", out var retry) ? string.Join(", ", retry) : null);
     }
 
     /// <summary>GETs <paramref name="path"/> over a raw socket with the given header lines (bytes as given), and parses the reply.</summary>

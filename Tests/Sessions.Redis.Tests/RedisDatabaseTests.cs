@@ -223,7 +223,7 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
         }
 
         late.Set("late", "write");
-        await late.CommitAsync();
+        await late.Invoking(s => s.CommitAsync().AsTask()).Should().ThrowAsync<SessionEndedException>("the late write is reported, not dropped silently");
         (await database.LoadAsync(id, CancellationToken.None)).Should().BeNull();
         (await Raw.KeyExistsAsync(database.KeyOf(id))).Should().BeFalse();
     }

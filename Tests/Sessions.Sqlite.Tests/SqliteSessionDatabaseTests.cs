@@ -123,15 +123,16 @@ public sealed class SqliteSessionDatabaseTests
     }
 
     [Test]
-    public async Task SynchronousStart_WorksBecauseOperationsCompleteSynchronously()
+    public async Task SynchronousStart_ThrowsAtOnce_NamingStartAsync_AndReadsNothing()
     {
+        // Decided by the database, not by load: SQLite does not complete synchronously, so even an idle database refuses.
         var manager = Manager(Open());
         var id = await CreateAsync(manager, s => s.Set("name", "iris"));
+        var request = Request(id);
 
-        var session = manager.Start(Request(id));
-
-        session.IsNew.Should().BeFalse();
-        session.GetString("name").Should().Be("iris");
+        manager.Invoking(m => m.Start(request)).Should().Throw<InvalidOperationException>().WithMessage("*StartAsync*");
+        request.Session.Should().BeNull("nothing was started");
+        manager.Invoking(m => m.Start(new TestCarrier())).Should().Throw<InvalidOperationException>("a request without a cookie fails the same way, on the first request");
     }
 
     // ----- concurrency ------------------------------------------------------------------------------------------------
@@ -202,6 +203,25 @@ public sealed class SqliteSessionDatabaseTests
         await Request(manager, id, s => s.Set("b", "small now")); // replacing a value frees its bytes
         await Request(manager, id, s => s.Set("c", new string('c', 400)));
         (await manager.StartAsync(Request(id))).GetAll().Keys.Should().Equal("a", "b", "c");
+    }
+
+    [Test]
+    public async Task LoweringMaxPayloadBytes_NeverDeletesAReadableStoredValue()
+    {
+        // A commit refuses to grow a session over the new limit, but never drops data it can read to make room.
+        var database = Open();
+        var id = await CreateAsync(Manager(database), s => s.Set("big", new string('x', 8000)));
+        var lowered = Manager(database, maxPayloadBytes: 1024);
+
+        var session = await lowered.StartAsync(Request(id));
+        session.Set("small", 1);
+        await session.Invoking(s => s.CommitAsync().AsTask()).Should().ThrowAsync<SessionLimitExceededException>();
+
+        var reloaded = await lowered.StartAsync(Request(id));
+        reloaded.GetString("big").Should().HaveLength(8000, "the readable value over the lowered limit is kept");
+        reloaded.Delete("big").Should().BeTrue();
+        await reloaded.CommitAsync();
+        (await database.LoadAsync(id, CancellationToken.None))!.Count.Should().Be(0, "shrinking under the new limit is always possible");
     }
 
     [Test]
@@ -294,7 +314,7 @@ public sealed class SqliteSessionDatabaseTests
     }
 
     [Test]
-    public async Task CommitOfAPurgedSession_ReturnsFalse_AndDoesNotRecreateIt()
+    public async Task CommitOfAPurgedSession_IsReported_AndDoesNotRecreateIt()
     {
         var options = Options();
         options.PurgeInterval = TimeSpan.FromDays(1);
@@ -306,7 +326,7 @@ public sealed class SqliteSessionDatabaseTests
         _time.Advance(TimeSpan.FromMinutes(31));
         database.PurgeExpired().Should().Be(1);
         late.Set("late", "write");
-        await late.CommitAsync();
+        await late.Invoking(s => s.CommitAsync().AsTask()).Should().ThrowAsync<SessionEndedException>("the late write is reported, not dropped silently");
 
         (await database.LoadAsync(id, CancellationToken.None)).Should().BeNull();
         (await database.CountAsync(CancellationToken.None)).Should().Be(0);

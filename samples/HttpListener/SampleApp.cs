@@ -25,11 +25,19 @@ public static class SampleApp
         var path = Uri.UnescapeDataString(mark < 0 ? target : target.Substring(0, mark));
         var query = mark < 0 ? null : target.Substring(mark + 1);
 
-        var result = await RouteContract.HandleAsync(new ListenerSessions(sessions, context), request.HttpMethod, path, query);
-        // No pipeline commits for a raw HttpListener: commit before the response goes out, so the next request sees it.
-        await sessions.CommitAsync(context);
-
         var response = context.Response;
+        RouteResult result;
+        try
+        {
+            result = await RouteContract.HandleAsync(new ListenerSessions(sessions, context), request.HttpMethod, path, query);
+            // No pipeline commits for a raw HttpListener: commit before the response goes out, so the next request sees it.
+            await sessions.CommitAsync(context);
+        }
+        catch (Exception e) when (response.TryAnswerSessionFailure(e))
+        {
+            return; // 503 (database down) or 409 (session ended meanwhile), as the other hosts answer
+        }
+
         response.StatusCode = result.StatusCode;
         if (result.ContentType is { } contentType)
             response.ContentType = contentType;
