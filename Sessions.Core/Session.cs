@@ -45,6 +45,8 @@ public sealed class Session : IAsyncDisposable
         Loaded,
         /// <summary>Destroyed in this request.</summary>
         Destroyed,
+        /// <summary>The database failed to load it and the configuration fails open: never stored, no cookie.</summary>
+        Unsaved,
     }
 
     /// <summary>The session ID (never the encoded cookie value). For a new session it is drawn on first use.</summary>
@@ -63,7 +65,20 @@ public sealed class Session : IAsyncDisposable
         get
         {
             using (Lock())
-                return _state == SessionState.New;
+                return _state is SessionState.New or SessionState.Unsaved;
+        }
+    }
+
+    /// <summary>
+    /// Whether the database failed to load this request's session and the configuration fails open
+    /// (<see cref="SessionDatabaseFailureMode.ContinueUnsaved"/>): the session is empty, and nothing written to it is stored.
+    /// </summary>
+    public bool IsUnsaved
+    {
+        get
+        {
+            using (Lock())
+                return _state == SessionState.Unsaved;
         }
     }
 
@@ -541,6 +556,8 @@ public sealed class Session : IAsyncDisposable
             throw new SessionEndedException();
         if (Carrier.HasStarted)
             throw ResponseStarted("written");
+        if (_state == SessionState.Unsaved)
+            return; // fail open: the write lives in this request only
         var changes = _strategy.TracksChanges ? Changes() : null;
         if (_state != SessionState.New)
             return;

@@ -72,6 +72,13 @@ public sealed class SessionConfig
     /// <summary>The largest <c>Set-Cookie</c> header, in bytes (default 4096, what browsers keep).</summary>
     public int MaxCookieBytes { get; set; } = 4096;
 
+    /// <summary>
+    /// What a request gets when the database fails to load its session (default <see cref="SessionDatabaseFailureMode.Fail"/>:
+    /// the <see cref="SessionDatabaseException"/> propagates and the host answers 503). A failed commit always fails, whatever the mode:
+    /// a write is never reported as saved when it was not.
+    /// </summary>
+    public SessionDatabaseFailureMode DatabaseFailureMode { get; set; } = SessionDatabaseFailureMode.Fail;
+
     /// <summary>The clock; tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -132,6 +139,8 @@ public sealed class SessionConfig
             throw Invalid(nameof(MaxCookieBytes), $"{MaxCookieBytes} is too small for a session cookie (at least 128).");
         if (TimeProvider is null)
             throw Invalid(nameof(TimeProvider), "A TimeProvider is required.");
+        if (!Enum.IsDefined(typeof(SessionDatabaseFailureMode), DatabaseFailureMode))
+            throw Invalid(nameof(DatabaseFailureMode), $"{DatabaseFailureMode} is not a failure mode.");
         if (!DisableSubdomainPersistence && CookieDomain is null)
         {
             PublicSuffixes ??= PublicSuffixList.LoadSystemDefault();
@@ -141,4 +150,18 @@ public sealed class SessionConfig
     }
 
     private static ArgumentException Invalid(string field, string message) => new($"SessionConfig.{field}: {message}", field);
+}
+
+/// <summary>What a request gets when the database fails to load its session (<see cref="SessionConfig.DatabaseFailureMode"/>).</summary>
+public enum SessionDatabaseFailureMode
+{
+    /// <summary>Fail closed (the default): the load's <see cref="SessionDatabaseException"/> propagates; the hosts answer 503 with Retry-After.</summary>
+    Fail,
+
+    /// <summary>
+    /// Fail open: the request goes on with an empty session that is never stored. Its writes live only for the request,
+    /// it writes no cookie, and the client's cookie is left as it is, so its real session is there again once the
+    /// database is back. Choose it only where an anonymous page is better than an error page.
+    /// </summary>
+    ContinueUnsaved,
 }

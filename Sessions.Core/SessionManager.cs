@@ -77,13 +77,23 @@ public sealed class SessionManager : IDisposable
         // After Destroy with AllowReclaim the request's old cookie is ignored: the new session replaces it.
         var database = Database;
         Session? session = null;
+        var unsaved = false;
         if (current is null && (Volatile.Read(ref _lookup) is not { } lookup || !TryStartFromLookup(carrier, database, lookup, out session)))
-            session = await LoadFromCookieAsync(carrier, database, cancellationToken).ConfigureAwait(false);
+        {
+            try
+            {
+                session = await LoadFromCookieAsync(carrier, database, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SessionDatabaseException) when (Config.DatabaseFailureMode == SessionDatabaseFailureMode.ContinueUnsaved)
+            {
+                unsaved = true; // fail open, as configured: an empty session that is never stored
+            }
+        }
         if (session is null)
         {
             var now = _time.GetUtcNow();
             var record = new SessionRecord(Config.Expires > TimeSpan.Zero ? now + Config.Expires : null, now + Config.IdleTimeout);
-            session = new Session(this, database, carrier, record, null, Session.SessionState.New);
+            session = new Session(this, database, carrier, record, null, unsaved ? Session.SessionState.Unsaved : Session.SessionState.New);
         }
         carrier.Session = session;
         RecordStrategy.For(database).Started(session, carrier);
