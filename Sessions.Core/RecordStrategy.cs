@@ -57,10 +57,9 @@ internal abstract class RecordStrategy
 
         public override void Establish(SessionManager manager, ICookieCarrier carrier, string id, SessionRecord record, SessionChanges? changes)
         {
-            // The commit creates the session and only then writes its cookie: a cookie never names a session the database refused.
+            // The commit creates the session (its deadlines start then) and only then writes its cookie: a cookie never
+            // names a session the database refused.
             changes!.IsNew = true;
-            changes.MoveAbsoluteDeadline(record.AbsoluteDeadline);
-            changes.MoveIdleDeadline(record.IdleDeadline);
         }
     }
 }

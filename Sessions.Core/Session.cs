@@ -449,6 +449,15 @@ public sealed class Session : IAsyncDisposable
                 return;
             if (Carrier.HasStarted)
                 throw ResponseStarted("committed");
+            if (changes.IsNew)
+            {
+                // A session's lifetime starts when it is stored, so its cookie's Max-Age is the configured lifetime.
+                var (absolute, idle) = _manager.NewDeadlines();
+                _record.AbsoluteDeadline = absolute;
+                _record.IdleDeadline = idle;
+                changes.MoveAbsoluteDeadline(absolute);
+                changes.MoveIdleDeadline(idle);
+            }
             _changes = null;
             id = _id!;
         }

@@ -91,13 +91,20 @@ public sealed class SessionManager : IDisposable
         }
         if (session is null)
         {
-            var now = _time.GetUtcNow();
-            var record = new SessionRecord(Config.Expires > TimeSpan.Zero ? now + Config.Expires : null, now + Config.IdleTimeout);
+            var (absolute, idle) = NewDeadlines();
+            var record = new SessionRecord(absolute, idle);
             session = new Session(this, database, carrier, record, null, unsaved ? Session.SessionState.Unsaved : Session.SessionState.New);
         }
         carrier.Session = session;
         RecordStrategy.For(database).Started(session, carrier);
         return session;
+    }
+
+    /// <summary>The deadlines of a session that starts now.</summary>
+    internal (DateTimeOffset? Absolute, DateTimeOffset Idle) NewDeadlines()
+    {
+        var now = _time.GetUtcNow();
+        return (Config.Expires > TimeSpan.Zero ? now + Config.Expires : null, now + Config.IdleTimeout);
     }
 
     /// <summary>
