@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
@@ -22,10 +23,10 @@ public sealed class DataProtectionSessionIdEncoder : ISessionIdEncoder
 
     // A protected 128-character ID is about 300 characters; anything far longer is not ours and is refused before decoding.
     private const int MaxEncodedLength = 1024;
+    private const int MaxCachedNames = 64;
 
     private readonly IDataProtectionProvider _provider;
-    private IDataProtector? _protector;
-    private string? _protectorCookie;
+    private readonly ConcurrentDictionary<string, IDataProtector> _protectors = new(StringComparer.Ordinal);
 
     /// <summary>Creates the encoder over a Data Protection provider.</summary>
     public DataProtectionSessionIdEncoder(IDataProtectionProvider provider) =>
@@ -57,14 +58,13 @@ public sealed class DataProtectionSessionIdEncoder : ISessionIdEncoder
 
     private IDataProtector Protector(string cookieName)
     {
-        // One manager has one cookie name: cache its protector.
-        var protector = Volatile.Read(ref _protector);
-        if (protector is not null && string.Equals(Volatile.Read(ref _protectorCookie), cookieName, StringComparison.Ordinal))
+        // One encoder may serve managers with different cookie names: each name has its own protector, cached by name,
+        // so a protector is never paired with another name's purpose. Cookie names come from configuration (a handful);
+        // past MaxCachedNames further names are served uncached rather than growing the cache.
+        if (_protectors.TryGetValue(cookieName, out var protector))
             return protector;
         protector = _provider.CreateProtector(Purpose, cookieName);
-        Volatile.Write(ref _protectorCookie, cookieName);
-        Volatile.Write(ref _protector, protector);
-        return protector;
+        return _protectors.Count < MaxCachedNames ? _protectors.GetOrAdd(cookieName, protector) : protector;
     }
 
     private static class Base64Url

@@ -25,6 +25,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
 {
     private const int DeleteBatchSize = 256;
     private const int ScanPageSize = 1000;
+    private const int SessionTagLength = 43; // base64url of a SHA-256, unpadded
 
     private readonly Task<IConnectionMultiplexer> _connection;
     private readonly bool _ownsConnection;
@@ -65,7 +66,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
         _connection = connection;
         _ownsConnection = ownsConnection;
         _prefix = options.KeyPrefix;
-        _pattern = EscapeGlob(options.KeyPrefix) + "{*}";
+        _pattern = EscapeGlob(options.KeyPrefix) + "{" + new string('?', SessionTagLength) + "}";
         _timeout = options.OperationTimeout;
         _slackMilliseconds = (long)options.ExpirySlack.TotalMilliseconds;
     }
@@ -261,8 +262,9 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
 
     /// <inheritdoc />
     /// <remarks>
-    /// Follows the <c>SCAN</c> cursor to its end on every primary (every master of a cluster), matching only the configured
-    /// key prefix, and deletes what it finds key by key in pipelined batches. Fails when a primary is unreachable, rather
+    /// Follows the <c>SCAN</c> cursor to its end on every primary (every master of a cluster), matching only keys of exactly
+    /// a session key's shape (the configured prefix, then 43 base64url characters in braces: end markers and other
+    /// applications' keys are left alone), and deletes what it finds key by key in pipelined batches. Fails when a primary is unreachable, rather
     /// than leaving its sessions alive. It leaves no end markers: a create retried after a lost reply and after this call
     /// could store its session again.
     /// </remarks>
@@ -278,6 +280,8 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
             {
                 while (await GuardAsync(keys.MoveNextAsync().AsTask(), "destroy all", cancellationToken).ConfigureAwait(false))
                 {
+                    if (!IsSessionKey(keys.Current))
+                        continue;
                     batch.Add(keys.Current);
                     if (batch.Count == DeleteBatchSize)
                         await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
@@ -292,7 +296,10 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
     }
 
     /// <inheritdoc />
-    /// <remarks>Scans every primary for the configured key prefix: O(keyspace), for administration rather than requests.</remarks>
+    /// <remarks>
+    /// Scans every primary for keys of exactly a session key's shape (the configured prefix, then 43 base64url characters in
+    /// braces): O(keyspace), for administration rather than requests.
+    /// </remarks>
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
     {
         var connection = await GuardAsync(_connection, "count", cancellationToken).ConfigureAwait(false);
@@ -303,7 +310,10 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
             try
             {
                 while (await GuardAsync(keys.MoveNextAsync().AsTask(), "count", cancellationToken).ConfigureAwait(false))
-                    count++;
+                {
+                    if (IsSessionKey(keys.Current))
+                        count++;
+                }
             }
             finally
             {
@@ -326,6 +336,26 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
 
     /// <summary>The Redis key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID as a hash tag.</summary>
     internal string KeyOf(string id) => _prefix + "{" + SessionIds.HashText(id ?? throw new ArgumentNullException(nameof(id))) + "}";
+
+    /// <summary>
+    /// Whether <paramref name="key"/> has exactly the shape of a session key: the prefix, <c>{</c>, 43 base64url characters,
+    /// <c>}</c>. The scan's glob already narrows to the prefix and the length; this rejects foreign keys that the glob's
+    /// <c>?</c> lets through (a brace or another character inside the tag). End markers never match (they have a suffix).
+    /// </summary>
+    internal bool IsSessionKey(RedisKey key)
+    {
+        var name = (string?)key;
+        if (name is null || name.Length != _prefix.Length + SessionTagLength + 2 || !name.StartsWith(_prefix, StringComparison.Ordinal)
+            || name[_prefix.Length] != '{' || name[name.Length - 1] != '}')
+            return false;
+        for (var i = _prefix.Length + 1; i < name.Length - 1; i++)
+        {
+            var c = name[i];
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+                return false;
+        }
+        return true;
+    }
 
     /// <summary>The end marker of a session key: the same hash tag, so the same cluster slot; not matched by the scan pattern.</summary>
     internal static RedisKey EndedKeyOf(RedisKey key) => key.Append(RedisScripts.EndedSuffix);

@@ -6,10 +6,15 @@ public sealed class RedisSessionOptions
     /// <summary>The default <see cref="KeyPrefix"/>.</summary>
     public const string DefaultKeyPrefix = "session:";
 
+    /// <summary>The longest <see cref="KeyPrefix"/> accepted.</summary>
+    public const int MaxKeyPrefixLength = 128;
+
     /// <summary>
     /// The start of every session key (default <c>session:</c>). A key is this prefix, then the base64url SHA-256 of the
-    /// session ID in braces (a Redis Cluster hash tag); <see cref="RedisSessionDatabase.DestroyAllAsync"/> deletes only keys
-    /// with this prefix. Must not contain braces or control characters.
+    /// session ID in braces (a Redis Cluster hash tag); <see cref="RedisSessionDatabase.DestroyAllAsync"/> and
+    /// <see cref="RedisSessionDatabase.CountAsync"/> act only on keys of exactly that shape. Required: 1 to
+    /// <see cref="MaxKeyPrefixLength"/> printable ASCII characters other than space and braces (U+0021 to U+007E without
+    /// <c>{</c> and <c>}</c>); pick one no other application on the server uses.
     /// </summary>
     public string KeyPrefix { get; set; } = DefaultKeyPrefix;
 
@@ -30,10 +35,12 @@ public sealed class RedisSessionOptions
     internal RedisSessionOptions Validated()
     {
         var prefix = KeyPrefix ?? throw new ArgumentException("RedisSessionOptions.KeyPrefix must not be null.", nameof(KeyPrefix));
+        if (prefix.Length == 0 || prefix.Length > MaxKeyPrefixLength)
+            throw new ArgumentException($"RedisSessionOptions.KeyPrefix must hold 1 to {MaxKeyPrefixLength} characters; it holds {prefix.Length}. An empty prefix would make DestroyAll and Count reach other applications' keys.", nameof(KeyPrefix));
         foreach (var c in prefix)
         {
-            if (c is '{' or '}' || char.IsControl(c))
-                throw new ArgumentException("RedisSessionOptions.KeyPrefix must not contain braces (they would make it the Redis Cluster hash tag of every session) or control characters.", nameof(KeyPrefix));
+            if (c is < '!' or > '~' or '{' or '}')
+                throw new ArgumentException("RedisSessionOptions.KeyPrefix may hold only printable ASCII characters other than space and braces (U+0021 to U+007E without '{' and '}'): braces would make it the Redis Cluster hash tag of every session.", nameof(KeyPrefix));
         }
         if (OperationTimeout <= TimeSpan.Zero || OperationTimeout > TimeSpan.FromMinutes(5))
             throw new ArgumentException($"RedisSessionOptions.OperationTimeout must be positive and at most 5 minutes; it is {OperationTimeout}.", nameof(OperationTimeout));

@@ -62,14 +62,13 @@ internal sealed class SqliteCommitPlan
     }
 
     /// <summary>Applies the commit to the session stored under <paramref name="key"/>, in one transaction.</summary>
-    /// <param name="connection">The connection, under the database's write lock.</param>
+    /// <param name="connection">The connection, under the database's write lock, in the write transaction the caller began.</param>
     /// <param name="key">The session's stored key.</param>
     /// <param name="created">The row each create change set made, so that a retried create is told apart from an ID in use.</param>
     /// <returns><see langword="false"/> when a new session's ID is taken, or an existing session is gone; nothing was written then.</returns>
     /// <exception cref="SessionLimitExceededException">The stored session would pass the limit; the transaction was rolled back.</exception>
     public bool Execute(PooledConnection connection, byte[] key, ConditionalWeakTable<SessionChanges, StrongBox<long>> created)
     {
-        connection.Execute("BEGIN IMMEDIATE");
         long session;
         StoredSession? existing = null;
         if (_changes.IsNew && created.TryGetValue(_changes, out var row))

@@ -33,11 +33,8 @@ internal sealed class SqliteConnectionPool : IDisposable
         return Take();
     }
 
-    public PooledConnection Rent()
-    {
-        _slots.Wait();
-        return Take();
-    }
+    /// <summary>Rents a connection, blocking the calling thread at most <paramref name="timeout"/>; <see langword="null"/> when none came free.</summary>
+    public PooledConnection? Rent(TimeSpan timeout) => _slots.Wait(timeout) ? Take() : null;
 
     /// <summary>Gives a connection back; a connection left in an unknown state (<paramref name="broken"/>) is closed instead.</summary>
     public void Return(PooledConnection connection, bool broken = false)

@@ -80,7 +80,9 @@ internal sealed class SqliteFileGuard : IDisposable
             Mode = SqliteOpenMode.ReadWrite,
             Cache = SqliteCacheMode.Private,
             Pooling = false, // the database pools its own connections, and must close the file on Dispose
-            DefaultTimeout = (int)Math.Ceiling(_options.BusyTimeout.TotalSeconds),
+            // SQLite's busy handler does the waiting (busy_timeout, set per operation within its time budget); Microsoft.Data.Sqlite's
+            // own retry loop, which runs until the command timeout, is kept to its one-second minimum.
+            DefaultTimeout = 1,
         };
         var connection = new SqliteConnection(builder.ToString());
         try

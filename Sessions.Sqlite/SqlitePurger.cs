@@ -25,7 +25,7 @@ internal sealed class SqlitePurger : IDisposable
 
     /// <param name="time">The clock that decides what has expired and drives the timer.</param>
     /// <param name="options">The batch size and interval.</param>
-    /// <param name="write">Runs one write transaction under the database's write lock (throws <see cref="SessionDatabaseException"/> on failure).</param>
+    /// <param name="write">Runs one write transaction (begun and committed by it) under the database's write lock (throws <see cref="SessionDatabaseException"/> on failure).</param>
     /// <param name="failed">Told when a timed purge fails (the next one retries).</param>
     public SqlitePurger(TimeProvider time, SqliteSessionDatabaseOptions options, Func<string, Func<PooledConnection, int>, int> write, Action<Exception> failed)
     {
@@ -60,7 +60,6 @@ internal sealed class SqlitePurger : IDisposable
     private int PurgeBatch(PooledConnection connection)
     {
         var now = _time.GetUtcNow().UtcTicks;
-        connection.Execute("BEGIN IMMEDIATE");
         var items = connection.Command(PurgeItemsSql, "$now", "$limit");
         items.Parameters[0].Value = now;
         items.Parameters[1].Value = _batchSize;

@@ -23,6 +23,11 @@ namespace Sessions.Sqlite;
 /// <para>Microsoft.Data.Sqlite is synchronous: an operation runs on the calling thread once it has a connection (loads in
 /// parallel, writes one at a time), so with <see cref="SqliteSynchronousMode.Full"/> a commit includes the disk sync.
 /// Waiting for a connection is asynchronous, so <see cref="CompletesSynchronously"/> is <see langword="false"/>.</para>
+/// <para>Every operation ends within <see cref="SqliteSessionDatabaseOptions.OperationTimeout"/>: waiting for the writes
+/// queued before it, for a free connection and for the file's write lock (another connection holding it) all count, and
+/// past it the operation fails with <see cref="SessionDatabaseException"/> naming that setting, having written nothing.
+/// The caller's token ends any of these waits with <see cref="OperationCanceledException"/>. A write whose transaction has
+/// begun waits for no lock and runs to its end, so a write is never half-applied.</para>
 /// <para>The purge cannot report which sessions expired (only hashes are stored), so this database does not implement
 /// <see cref="ISessionExpirationSource"/>; the manager still refuses every expired session it loads.</para>
 /// </remarks>
@@ -96,26 +101,31 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     /// <remarks>Always <see langword="false"/>: an operation may wait for a connection or for the write lock.</remarks>
     public bool CompletesSynchronously => false;
 
+    /// <summary>The connection pool, for tests that hold every connection to prove operations wait within their time budget.</summary>
+    internal SqliteConnectionPool Pool => _pool;
+
     /// <summary>Raised when a background purge fails (the next one retries); the exception never reaches a request.</summary>
     public event Action<Exception>? PurgeFailed;
 
     /// <inheritdoc />
-    /// <exception cref="SessionDatabaseException">SQLite failed (I/O error, damaged file, lock timeout).</exception>
+    /// <exception cref="SessionDatabaseException">SQLite failed (I/O error, damaged file, lock timeout), or the operation timed out.</exception>
     public async ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
     {
         var key = SessionIds.Hash(id);
         ThrowIfDisposed(cancellationToken);
-        var connection = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
+        var connection = await RentAsync(deadline, "load a session").ConfigureAwait(false);
         var broken = true;
         try
         {
+            SetBusyTimeout(connection, deadline);
             var record = Load(connection, key);
             broken = false;
             return record;
         }
         catch (SqliteException e)
         {
-            throw Failed("load a session", e);
+            throw Failed("load a session", e, deadline);
         }
         finally
         {
@@ -163,7 +173,6 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
         var newKey = SessionIds.Hash(newId);
         return WriteAsync("renew a session", connection =>
         {
-            connection.Execute("BEGIN IMMEDIATE");
             var session = Find(connection, key);
             var refused = session is null ? SessionRenewResult.NotFound
                 : Find(connection, newKey) is not null ? SessionRenewResult.IdInUse
@@ -189,7 +198,6 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
         var key = SessionIds.Hash(id);
         return WriteAsync("destroy a session", connection =>
         {
-            connection.Execute("BEGIN IMMEDIATE");
             var items = connection.Command(DestroyItemsSql, "$key");
             items.Parameters[0].Value = key;
             items.ExecuteNonQuery();
@@ -206,7 +214,6 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     public async ValueTask DestroyAllAsync(CancellationToken cancellationToken) =>
         await WriteAsync("destroy every session", connection =>
         {
-            connection.Execute("BEGIN IMMEDIATE");
             connection.Execute("DELETE FROM session_item");
             connection.Execute("DELETE FROM session");
             connection.Execute("COMMIT");
@@ -218,17 +225,19 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed(cancellationToken);
-        var connection = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
+        var connection = await RentAsync(deadline, "count sessions").ConfigureAwait(false);
         var broken = true;
         try
         {
+            SetBusyTimeout(connection, deadline);
             var count = (long)connection.Command(CountSql).ExecuteScalar()!;
             broken = false;
             return count;
         }
         catch (SqliteException e)
         {
-            throw Failed("count sessions", e);
+            throw Failed("count sessions", e, deadline);
         }
         finally
         {
@@ -272,15 +281,37 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    /// <summary>Runs a write under the in-process write lock (SQLite has one writer; waiting here beats spinning on SQLITE_BUSY).</summary>
+    /// <summary>
+    /// Runs a write in one transaction under the in-process write lock (SQLite has one writer; waiting here beats spinning
+    /// on SQLITE_BUSY). The write queue, a free connection and the file's write lock are waited for within the operation
+    /// timeout and the caller's token; once the transaction has begun, the write runs to its end (commit or rollback).
+    /// </summary>
     private async ValueTask<T> WriteAsync<T>(string what, Func<PooledConnection, T> write, CancellationToken cancellationToken)
     {
         ThrowIfDisposed(cancellationToken);
-        if (!_writeGate.Wait(0))
-            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
         try
         {
-            return Run(await _pool.RentAsync(cancellationToken).ConfigureAwait(false), what, write);
+            if (!_writeGate.Wait(0))
+                await _writeGate.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.Expired)
+        {
+            throw TimedOut(what, deadline, "waiting for the other writes of this database queued before it");
+        }
+        try
+        {
+            var connection = await RentAsync(deadline, what).ConfigureAwait(false);
+            try
+            {
+                await BeginAsync(connection, deadline, what).ConfigureAwait(false);
+            }
+            catch
+            {
+                _pool.Return(connection, broken: !TryRollback(connection));
+                throw;
+            }
+            return Run(connection, what, write, deadline);
         }
         finally
         {
@@ -288,14 +319,29 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
         }
     }
 
-    /// <summary><see cref="WriteAsync"/> blocking the calling thread (the purge).</summary>
+    /// <summary><see cref="WriteAsync"/> blocking the calling thread (the purge), within the operation timeout.</summary>
     private T Write<T>(string what, Func<PooledConnection, T> write)
     {
         ThrowIfDisposed(CancellationToken.None);
-        _writeGate.Wait();
+        using var deadline = new SqliteDeadline(_options.OperationTimeout, CancellationToken.None);
+        if (!_writeGate.Wait(deadline.Remaining))
+            throw TimedOut(what, deadline, "waiting for the other writes of this database queued before it");
         try
         {
-            return Run(_pool.Rent(), what, write);
+            var connection = _pool.Rent(deadline.Remaining) ?? throw TimedOut(what, deadline, "waiting for a free connection");
+            try
+            {
+                SetBusyTimeout(connection, deadline);
+                var rc = SQLitePCL.raw.sqlite3_exec(connection.Connection.Handle, "BEGIN IMMEDIATE");
+                if (rc != SQLitePCL.raw.SQLITE_OK)
+                    ThrowBeginFailed(connection, rc, what, deadline, deadline.Elapsed);
+            }
+            catch
+            {
+                _pool.Return(connection, broken: !TryRollback(connection));
+                throw;
+            }
+            return Run(connection, what, write, deadline);
         }
         finally
         {
@@ -303,13 +349,98 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
         }
     }
 
-    /// <summary>Runs <paramref name="write"/> on a rented connection and returns it; a failed transaction is rolled back.</summary>
-    private T Run<T>(PooledConnection connection, string what, Func<PooledConnection, T> write)
+    /// <summary>Rents a connection within the operation's time budget.</summary>
+    private async ValueTask<PooledConnection> RentAsync(SqliteDeadline deadline, string what)
+    {
+        PooledConnection connection;
+        try
+        {
+            connection = await _pool.RentAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.Expired)
+        {
+            throw TimedOut(what, deadline, "waiting for a free connection (all SqliteSessionDatabaseOptions.MaxConnections are busy)");
+        }
+        if (deadline.CallerCancelled.IsCancellationRequested)
+        {
+            // The connection came free as the caller gave up: do nothing the caller was told was cancelled.
+            _pool.Return(connection);
+            deadline.CallerCancelled.ThrowIfCancellationRequested();
+        }
+        return connection;
+    }
+
+    /// <summary>
+    /// Begins the write transaction (<c>BEGIN IMMEDIATE</c>, which takes the file's write lock), retrying asynchronously
+    /// while another connection to the file holds that lock, until <see cref="SqliteSessionDatabaseOptions.BusyTimeout"/>,
+    /// the operation timeout or the caller's cancellation. Nothing is written before it returns.
+    /// </summary>
+    private async ValueTask BeginAsync(PooledConnection connection, SqliteDeadline deadline, string what)
+    {
+        var handle = connection.Connection.Handle;
+        SQLitePCL.raw.sqlite3_busy_timeout(handle, 0); // this loop waits, asynchronously
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var pause = 1;
+        while (true)
+        {
+            var rc = SQLitePCL.raw.sqlite3_exec(handle, "BEGIN IMMEDIATE");
+            if (rc == SQLitePCL.raw.SQLITE_OK)
+                break;
+            if (!IsBusy(rc) || deadline.Remaining <= TimeSpan.Zero || waited.Elapsed >= _options.BusyTimeout)
+                ThrowBeginFailed(connection, rc, what, deadline, waited.Elapsed);
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(pause, Math.Max(1, deadline.Remaining.TotalMilliseconds))), deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.Expired)
+            {
+                throw TimedOut(what, deadline, "waiting for the file's write lock, held by another connection to it");
+            }
+            pause = Math.Min(pause * 2, 25);
+        }
+        SetBusyTimeout(connection, deadline);
+    }
+
+    private void ThrowBeginFailed(PooledConnection connection, int rc, string what, SqliteDeadline deadline, TimeSpan waited)
+    {
+        if (IsBusy(rc) && deadline.LockWaitTimedOut)
+            throw TimedOut(what, deadline, "waiting for the file's write lock, held by another connection to it");
+        if (IsBusy(rc))
+            throw new SessionDatabaseException($"The session database '{Path}' failed to {what}: it is locked by another process (its write lock was held for more than SqliteSessionDatabaseOptions.BusyTimeout, {waited.TotalMilliseconds:0} ms).");
+        try
+        {
+            SqliteException.ThrowExceptionForRC(rc, connection.Connection.Handle);
+        }
+        catch (SqliteException e)
+        {
+            throw Failed(what, e);
+        }
+        throw new SessionDatabaseException($"The session database '{Path}' failed to {what}: SQLite error {rc}.");
+    }
+
+    /// <summary>SQLite's own wait for a file lock: at most <see cref="SqliteSessionDatabaseOptions.BusyTimeout"/> and what is left of the operation's time.</summary>
+    private void SetBusyTimeout(PooledConnection connection, SqliteDeadline deadline)
+    {
+        var remaining = deadline.Remaining;
+        deadline.LockWaitEndsAtDeadline = remaining <= _options.BusyTimeout;
+        var wait = deadline.LockWaitEndsAtDeadline ? remaining : _options.BusyTimeout;
+        SQLitePCL.raw.sqlite3_busy_timeout(connection.Connection.Handle, (int)wait.TotalMilliseconds);
+    }
+
+    private static bool IsBusy(int rc) => (rc & 0xff) is SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED;
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in the transaction begun on <paramref name="connection"/>, commits what it left open
+    /// and returns the connection; a failed transaction is rolled back.
+    /// </summary>
+    private T Run<T>(PooledConnection connection, string what, Func<PooledConnection, T> write, SqliteDeadline deadline)
     {
         var broken = true;
         try
         {
             var result = write(connection);
+            if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Connection.Handle) == 0)
+                connection.Execute("COMMIT");
             broken = false;
             return result;
         }
@@ -317,7 +448,7 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
         {
             broken = !TryRollback(connection);
             if (e is SqliteException sqlite)
-                throw Failed(what, sqlite);
+                throw Failed(what, sqlite, deadline);
             throw;
         }
         finally
@@ -342,6 +473,15 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
 
     private SessionDatabaseException Failed(string what, SqliteException e) =>
         new($"The session database '{Path}' failed to {what}: {SqliteFileGuard.Describe(e)}.", e);
+
+    /// <summary>A lock wait that SQLite gave up at the end of the operation's time budget is reported as the time-out it is.</summary>
+    private SessionDatabaseException Failed(string what, SqliteException e, SqliteDeadline deadline) =>
+        IsBusy(e.SqliteErrorCode) && deadline.LockWaitTimedOut
+            ? TimedOut(what, deadline, "waiting for a lock on the file held by another connection to it", e)
+            : Failed(what, e);
+
+    private SessionDatabaseException TimedOut(string what, SqliteDeadline deadline, string waitingFor, Exception? inner = null) =>
+        new($"The session database '{Path}' did not {what} within {deadline.Timeout.TotalMilliseconds:0} ms (SqliteSessionDatabaseOptions.OperationTimeout), {waitingFor}; nothing was written.", inner);
 
     private static long? Find(PooledConnection connection, byte[] key)
     {

@@ -16,8 +16,20 @@ public sealed class SqliteSessionDatabaseOptions
     /// <summary>The most sessions one purge transaction deletes, so a purge never holds the write lock for long (default 500).</summary>
     public int PurgeBatchSize { get; set; } = 500;
 
-    /// <summary>How long an operation waits for a lock held inside SQLite before it fails with <see cref="SessionDatabaseException"/> (default 5 seconds).</summary>
+    /// <summary>
+    /// How long an operation waits for a lock held inside SQLite (another connection to the file) before it fails with
+    /// <see cref="SessionDatabaseException"/> (default 5 seconds); never longer than what is left of <see cref="OperationTimeout"/>.
+    /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The longest one operation (a load, commit, renew, destroy, deadline update, destroy all, count or purge batch) may
+    /// wait, for the in-process write queue, a free connection and SQLite's file locks together, before it fails with
+    /// <see cref="SessionDatabaseException"/> naming this setting (default 5 seconds, at most 5 minutes). A write that times
+    /// out wrote nothing: the time is checked only until its transaction has begun, and a begun transaction (which waits for
+    /// no lock) runs to its end. A caller's cancellation ends the wait at once with <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The most connections open at once; loads run in parallel on them, commits one at a time (default 4).</summary>
     public int MaxConnections { get; set; } = 4;
@@ -38,6 +50,8 @@ public sealed class SqliteSessionDatabaseOptions
             throw Invalid(nameof(PurgeBatchSize), $"{PurgeBatchSize} must be positive.");
         if (BusyTimeout < TimeSpan.FromSeconds(1))
             throw Invalid(nameof(BusyTimeout), $"{BusyTimeout} must be at least one second.");
+        if (OperationTimeout <= TimeSpan.Zero || OperationTimeout > TimeSpan.FromMinutes(5))
+            throw Invalid(nameof(OperationTimeout), $"{OperationTimeout} must be positive and at most 5 minutes.");
         if (MaxConnections <= 0)
             throw Invalid(nameof(MaxConnections), $"{MaxConnections} must be positive.");
     }

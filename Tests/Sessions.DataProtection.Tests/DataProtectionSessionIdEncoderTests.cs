@@ -87,4 +87,43 @@ public class DataProtectionSessionIdEncoderTests
         encoder.TryDecode("sid", "abc+/=", out _).Should().BeFalse();
         encoder.TryDecode("sid", "A", out _).Should().BeFalse();
     }
+    [Test]
+    public void OneEncoderSharedByTwoCookieNames_InParallel_NeverUsesTheOtherNamesPurpose()
+    {
+        // Managers with different cookie names sharing one encoder: every value must be protected under its own name's
+        // purpose, so it decodes under that name only, however the calls interleave.
+        var encoder = new DataProtectionSessionIdEncoder(_keys);
+        string[] names = ["sid", "admin_sid"];
+        var reference = names.Select(n => _keys.CreateProtector(DataProtectionSessionIdEncoder.Purpose, n)).ToArray();
+        var wrong = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        Parallel.For(0, 100_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var own = i % 2;
+            var other = 1 - own;
+            var id = $"id-{i}";
+            var value = encoder.Encode(names[own], id);
+            if (!encoder.TryDecode(names[own], value, out var decoded) || decoded != id)
+                wrong.Enqueue($"{names[own]} value did not decode under its own name");
+            if (encoder.TryDecode(names[other], value, out _))
+                wrong.Enqueue($"{names[own]} value decoded under {names[other]}");
+            if (!Unprotects(reference[own], value))
+                wrong.Enqueue($"{names[own]} value was not protected under its own purpose");
+        });
+
+        wrong.Should().BeEmpty();
+    }
+
+    private static bool Unprotects(IDataProtector protector, string value)
+    {
+        try
+        {
+            protector.Unprotect(Convert.FromBase64String(value.Replace('-', '+').Replace('_', '/') + new string('=', (4 - value.Length % 4) % 4)));
+            return true;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+    }
 }

@@ -258,6 +258,44 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
     }
 
     [Test]
+    public async Task DestroyAllAndCount_WithForeignKeysNearTheSessionShape_TouchOnlyThisLibrarysKeys()
+    {
+        // Another application's keys on the same server, some shaped like ours: hash tags without our prefix, our prefix
+        // with a short tag, a 43-character tag with a suffix, a tag with a brace or a non-base64url character inside.
+        var id = await CreateSessionAsync(s => s.Set("name", "iris"));
+        var tag43 = new string('a', 43);
+        var foreignStrings = new[]
+        {
+            "{user:1000}", "{cache}", "{orders}", Prefix + "{short}", Prefix + "{" + tag43 + "}:other",
+            Prefix + "{" + new string('a', 20) + "}" + new string('b', 22) + "}", Prefix + "{" + new string('a', 42) + "!}",
+            Prefix + "{" + new string('a', 44) + "}",
+        };
+        foreach (var key in foreignStrings)
+            await Raw.StringSetAsync(key, "not a session");
+        const string foreignHash = "{queue:jobs}";
+        await Raw.HashSetAsync(foreignHash, "job", "1");
+        var ended = await CreateSessionAsync(s => s.Set("name", "ended"));
+        await Database.DestroyAsync(ended, CancellationToken.None); // leaves its end marker, which is not a session
+        try
+        {
+            (await Redis.CountAsync(CancellationToken.None)).Should().Be(1, "only the one live session is counted");
+
+            await Database.DestroyAllAsync(CancellationToken.None);
+
+            foreach (var key in foreignStrings.Append(foreignHash))
+                (await Raw.KeyExistsAsync(key)).Should().BeTrue($"the foreign key {key} must survive DestroyAll");
+            (await Raw.HashGetAsync(foreignHash, "job")).Should().Be("1");
+            (await Database.LoadAsync(id, CancellationToken.None)).Should().BeNull();
+            (await Redis.CountAsync(CancellationToken.None)).Should().Be(0);
+        }
+        finally
+        {
+            foreach (var key in foreignStrings.Append(foreignHash))
+                await Raw.KeyDeleteAsync(key);
+        }
+    }
+
+    [Test]
     public async Task DestroyAll_WithGlobCharactersInThePrefix_MatchesOnlyThatPrefix()
     {
         var database = CreateDatabase(new RedisSessionOptions());
@@ -276,7 +314,10 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
     [TestCase("a{b")]
     [TestCase("a}b")]
     [TestCase("a\nb")]
-    public void KeyPrefix_WithBracesOrControlCharacters_IsRefused(string prefix)
+    [TestCase("")]
+    [TestCase("a b")]
+    [TestCase("caf\u00e9:")]
+    public void KeyPrefix_EmptyOrWithBracesSpacesOrNonAsciiCharacters_IsRefused(string prefix)
     {
         var act = () => new RedisSessionDatabase(Target.Connection, new RedisSessionOptions { KeyPrefix = prefix });
         act.Should().Throw<ArgumentException>().WithMessage("*KeyPrefix*");
