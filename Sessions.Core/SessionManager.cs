@@ -82,7 +82,7 @@ public sealed class SessionManager : IDisposable
         {
             try
             {
-                session = await LoadFromCookieAsync(carrier, database, cancellationToken).ConfigureAwait(false);
+                session = await LoadFromCookieAsync(carrier, database, RequestToken(carrier, cancellationToken)).ConfigureAwait(false);
             }
             catch (SessionDatabaseException) when (Config.DatabaseFailureMode == SessionDatabaseFailureMode.ContinueUnsaved)
             {
@@ -99,6 +99,10 @@ public sealed class SessionManager : IDisposable
         RecordStrategy.For(database).Started(session, carrier);
         return session;
     }
+
+    /// <summary>The caller's token, or the request's own when the caller passed none: a client that goes away cancels the database work.</summary>
+    private static CancellationToken RequestToken(ICookieCarrier carrier, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? cancellationToken : (carrier ?? throw new ArgumentNullException(nameof(carrier))).RequestAborted;
 
     /// <summary>The deadlines of a session that starts now.</summary>
     internal (DateTimeOffset? Absolute, DateTimeOffset Idle) NewDeadlines()
@@ -213,6 +217,7 @@ public sealed class SessionManager : IDisposable
     /// </summary>
     public async ValueTask<bool> UpdateExpirationAsync(ICookieCarrier carrier, TimeSpan expires, CancellationToken cancellationToken = default)
     {
+        cancellationToken = RequestToken(carrier, cancellationToken);
         var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
         if (!session.Exists)
             return false;
@@ -244,6 +249,7 @@ public sealed class SessionManager : IDisposable
     {
         if (carrier.Session is { IsDestroyed: true })
             return false;
+        cancellationToken = RequestToken(carrier, cancellationToken);
         var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
         var hadCookie = HasCookie(carrier.CookieHeader);
         var established = session.Exists;
@@ -301,6 +307,7 @@ public sealed class SessionManager : IDisposable
     /// </summary>
     public async ValueTask<bool> RenewIdAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
     {
+        cancellationToken = RequestToken(carrier, cancellationToken);
         var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
         if (session.IsDestroyed)
             return false;
