@@ -5,8 +5,10 @@ namespace Sessions;
 /// so odd headers (duplicates, quotes, commas, oversized input, non-ASCII) give the same outcome on every host.
 /// </summary>
 /// <remarks>
-/// Rules: pairs are separated by <c>;</c> or <c>,</c> (a valid cookie value contains neither, and some hosts join
-/// several headers with commas); whitespace around names and values is ignored; a value wrapped in double quotes is unwrapped;
+/// Rules: pairs are separated by <c>;</c> only, as browsers join cookies with <c>"; "</c> (RFC 6265 section 5.4). A comma
+/// is part of a value: splitting on it would let a cookie whose value is <c>x,sid=...</c> (which a sibling subdomain can
+/// set under any name) plant a session, even past a <c>__Host-</c> name. Host adapters join several <c>Cookie</c> header
+/// fields with <c>"; "</c>. Whitespace around names and values is ignored; a value wrapped in double quotes is unwrapped;
 /// names compare case-sensitively; only the first <see cref="MaxHeaderLength"/> characters are read, and at most
 /// <see cref="MaxValues"/> values of the name are returned, so the work is linear in the header and bounded.
 /// </remarks>
@@ -51,7 +53,7 @@ public static class CookieHeaderParser
             while (_found < MaxValues && _position < _header.Length)
             {
                 var rest = _header.Slice(_position);
-                var end = rest.IndexOfAny(';', ',');
+                var end = rest.IndexOf(';');
                 var pair = end < 0 ? rest : rest.Slice(0, end);
                 _position += end < 0 ? rest.Length : end + 1;
 

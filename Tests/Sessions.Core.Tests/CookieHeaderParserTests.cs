@@ -35,9 +35,11 @@ public class CookieHeaderParserTests
     }
 
     [Test]
-    public void SplitsOnCommasToo()
+    public void DoesNotSplitOnCommas_ACommaIsPartOfTheValue()
     {
-        Values("a=1, sid=abc,b=2").Should().Equal("abc");
+        Values("a=1, sid=abc,b=2").Should().BeEmpty("the only pair is a, whose value is \"1, sid=abc,b=2\"");
+        Values("sid=abc,b=2; c=3").Should().Equal("abc,b=2");
+        Values("a=1,sid=planted; sid=real").Should().Equal("real");
     }
 
     [Test]

@@ -24,8 +24,9 @@ public static class OddCookieCases
         yield return Case("duplicated, unknown well-formed first", "sid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; sid={id}", Adopted);
         yield return Case("quoted", "sid=\"{id}\"", Adopted);
         yield return Case("half quoted", "sid=\"{id}", NotAdopted);
-        yield return Case("comma-joined", "a=1, sid={id}", Adopted);
-        yield return Case("comma-joined, no space", "a=1,sid={id},b=2", Adopted);
+        yield return Case("comma-joined, not a separator", "a=1, sid={id}", NotAdopted);
+        yield return Case("comma-joined, no space, not a separator", "a=1,sid={id},b=2", NotAdopted);
+        yield return Case("comma inside another value, then ours", "a=1,b=2; sid={id}", Adopted);
         yield return Case("other name case", "SID={id}", NotAdopted);
         yield return Case("prefix of the name", "xsid={id}", NotAdopted);
         yield return Case("id with suffix", "sid={id}x", NotAdopted);
