@@ -7,7 +7,7 @@ namespace Sessions.Core.Tests;
 /// Attacks through the <c>Cookie</c> header: a comma that plants another session inside a cookie value, and cookie
 /// bombing that hides the real session cookie behind padding or decoy values. Browsers join cookies with <c>"; "</c>
 /// only, so a comma is part of a value; and the whole header the host accepted is read, the database work being bounded
-/// by a fixed number of database lookups instead.
+/// by <see cref="SessionManager.MaxCookieLookups"/> instead.
 /// </summary>
 public class CookieHeaderAttackTests
 {
@@ -110,5 +110,110 @@ public class CookieHeaderAttackTests
 
         session.Id.Should().NotBe(attacker);
         _database.LoadedIds.Should().NotContain(attacker);
+    }
+
+    // ----- cookie bombing ----------------------------------------------------------------------------------------
+
+    private static string Decoys(int count) => string.Concat(Enumerable.Range(0, count).Select(_ => $"sid={SessionIds.NewId()}; "));
+
+    [Test]
+    public void CookieBombing_RealCookieAfter100KilobytesOfPadding_IsFound()
+    {
+        Build();
+        var victim = LiveId("victim");
+        var padding = string.Concat(Enumerable.Range(0, 100).Select(i => $"pad{i}={new string('a', 1024)}; "));
+
+        var session = Start(padding + $"sid={victim}");
+
+        session.Id.Should().Be(victim, "the whole header the host accepted is read");
+        _database.LoadedIds.Should().Equal(victim);
+    }
+
+    [Test]
+    public void CookieBombing_RealCookieAfter100KilobytesOfOneValue_IsFound()
+    {
+        Build();
+        var victim = LiveId("victim");
+
+        Start($"pad={new string('a', 100 * 1024)}; sid={victim}").Id.Should().Be(victim);
+    }
+
+    [TestCase(4)]
+    [TestCase(7)]
+    public void CookieBombing_RealCookieAfterWellFormedDecoys_IsFound(int decoys)
+    {
+        Build();
+        var victim = LiveId("victim");
+
+        var session = Start(Decoys(decoys) + $"sid={victim}");
+
+        session.Id.Should().Be(victim);
+        session.Get("owner").Should().Be("victim");
+        _database.LoadedIds.Should().HaveCount(decoys + 1);
+    }
+
+    [Test]
+    public void CookieBombing_RealCookieAfterRepeatedDecoys_IsFound_EachDistinctValueLookedUpOnce()
+    {
+        Build();
+        var victim = LiveId("victim");
+        var decoy = SessionIds.NewId();
+        var header = string.Concat(Enumerable.Repeat($"sid={decoy}; ", 50)) + $"sid={victim}";
+
+        Start(header).Id.Should().Be(victim);
+        _database.LoadedIds.Should().Equal(decoy, victim);
+    }
+
+    [Test]
+    public void CookieBombing_RealCookieAfterManyMalformedDecoys_IsFound_WithoutLookingThemUp()
+    {
+        Build();
+        var victim = LiveId("victim");
+        var header = string.Concat(Enumerable.Range(0, 500).Select(i => $"sid=../../{i}; sid={new string('A', SessionIds.MaxLength + 1)}; sid=; ")) + $"sid={victim}";
+
+        Start(header).Id.Should().Be(victim);
+        _database.LoadedIds.Should().Equal(victim);
+    }
+
+    [Test]
+    public void CookieBombing_With50WellFormedDecoys_AsksTheDatabaseAtMostTheBound()
+    {
+        Build();
+        var victim = LiveId("victim");
+
+        var session = Start(Decoys(50) + $"sid={victim}");
+
+        _database.LoadedIds.Should().HaveCount(SessionManager.MaxCookieLookups);
+        session.Id.Should().NotBe(victim, "the victim's value comes after the bound");
+        session.IsNew.Should().BeTrue();
+    }
+
+    [Test]
+    public void CookieBombing_TheBoundIsEightLookups_TheRealCookieAfterEightDecoysIsPastIt()
+    {
+        Build();
+        var victim = LiveId("victim");
+
+        SessionManager.MaxCookieLookups.Should().Be(8);
+        Start(Decoys(SessionManager.MaxCookieLookups - 1) + $"sid={victim}").Id.Should().Be(victim);
+        Start(Decoys(SessionManager.MaxCookieLookups) + $"sid={victim}").Id.Should().NotBe(victim);
+        _database.LoadedIds.Should().HaveCount(SessionManager.MaxCookieLookups);
+    }
+
+    [Test]
+    public void CookieBombing_OnADatabaseWithAnInProcessLookup_HasTheSameOutcome()
+    {
+        // The memory database answers through its allocation-free lookup path: the same candidates, the same bound.
+        using var manager = NewManager();
+        var request = new TestCarrier();
+        manager.Start(request).Set("owner", "victim");
+        var victim = manager.Start(request.NextRequest()).Id;
+        var decoy = SessionIds.NewId();
+        string Padding() => string.Concat(Enumerable.Range(0, 100).Select(i => $"pad{i}={new string('a', 1024)}; "));
+
+        manager.Start(new TestCarrier(Padding() + $"sid={victim}")).Id.Should().Be(victim);
+        manager.Start(new TestCarrier(Decoys(7) + $"sid={victim}")).Id.Should().Be(victim);
+        manager.Start(new TestCarrier(string.Concat(Enumerable.Repeat($"sid={decoy}; ", 50)) + $"sid={victim}")).Id.Should().Be(victim);
+        manager.Start(new TestCarrier(Decoys(8) + $"sid={victim}")).Id.Should().NotBe(victim);
     }
 }
