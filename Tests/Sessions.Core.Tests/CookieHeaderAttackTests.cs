@@ -216,4 +216,31 @@ public class CookieHeaderAttackTests
         manager.Start(new TestCarrier(string.Concat(Enumerable.Repeat($"sid={decoy}; ", 50)) + $"sid={victim}")).Id.Should().Be(victim);
         manager.Start(new TestCarrier(Decoys(8) + $"sid={victim}")).Id.Should().NotBe(victim);
     }
+
+    /// <summary>A reversible encoder: <c>v1.</c> plus the ID, so decoys decode to well-formed IDs.</summary>
+    private sealed class PrefixEncoder : ISessionIdEncoder
+    {
+        public string Encode(string cookieName, string sessionId) => "v1." + sessionId;
+
+        public bool TryDecode(string cookieName, string cookieValue, out string sessionId)
+        {
+            sessionId = cookieValue.StartsWith("v1.", StringComparison.Ordinal) ? cookieValue[3..] : string.Empty;
+            return sessionId.Length > 0;
+        }
+    }
+
+    [Test]
+    public void CookieBombing_WithAnEncoder_TheSameCandidatesAndTheSameBound()
+    {
+        Build(c => c.Encoder = new PrefixEncoder());
+        var victim = LiveId("victim");
+        string EncodedDecoys(int count) => string.Concat(Enumerable.Range(0, count).Select(_ => $"sid=v1.{SessionIds.NewId()}; "));
+        var repeated = $"sid=v1.{SessionIds.NewId()}; ";
+
+        Start(EncodedDecoys(7) + $"sid=v1.{victim}").Id.Should().Be(victim);
+        Start(string.Concat(Enumerable.Repeat(repeated, 50)) + "sid=garbage; " + $"sid=v1.{victim}").Id.Should().Be(victim);
+        _database.LoadedIds.Should().HaveCount(2, "a repeated decoy is looked up once, garbage never");
+        Start(EncodedDecoys(50) + $"sid=v1.{victim}").Id.Should().NotBe(victim);
+        _database.LoadedIds.Should().HaveCount(SessionManager.MaxCookieLookups);
+    }
 }
