@@ -183,7 +183,8 @@ public sealed class SessionManager : IDisposable
                 continue;
             if (Config.Encoder is { } encoder)
             {
-                if (encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) && decoded is not null && SessionIds.IsWellFormed(decoded.AsSpan()) && !ids.Contains(decoded.AsSpan()))
+                // Only values made as EncodedValue makes them are decoded: other text is skipped without the encoder's work.
+                if (IsUnreserved(value) && encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) && decoded is not null && SessionIds.IsWellFormed(decoded.AsSpan()) && !ids.Contains(decoded.AsSpan()))
                     ids.Add(decoded);
             }
             else if (SessionIds.IsWellFormed(value) && !ids.Contains(value))
@@ -194,6 +195,17 @@ public sealed class SessionManager : IDisposable
                 break;
         }
         return ids;
+    }
+
+    /// <summary>Whether <paramref name="value"/> holds only the characters an encoded cookie value may hold (A-Z a-z 0-9 - _ . ~).</summary>
+    private static bool IsUnreserved(ReadOnlySpan<char> value)
+    {
+        foreach (var c in value)
+        {
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c is '-' or '_' or '.' or '~'))
+                return false;
+        }
+        return true;
     }
 
     private struct CandidateIds

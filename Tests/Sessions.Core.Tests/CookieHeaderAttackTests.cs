@@ -220,10 +220,13 @@ public class CookieHeaderAttackTests
     /// <summary>A reversible encoder: <c>v1.</c> plus the ID, so decoys decode to well-formed IDs.</summary>
     private sealed class PrefixEncoder : ISessionIdEncoder
     {
+        public int Decodes;
+
         public string Encode(string cookieName, string sessionId) => "v1." + sessionId;
 
         public bool TryDecode(string cookieName, string cookieValue, out string sessionId)
         {
+            Decodes++;
             sessionId = cookieValue.StartsWith("v1.", StringComparison.Ordinal) ? cookieValue[3..] : string.Empty;
             return sessionId.Length > 0;
         }
@@ -242,5 +245,18 @@ public class CookieHeaderAttackTests
         _database.LoadedIds.Should().HaveCount(2, "a repeated decoy is looked up once, garbage never");
         Start(EncodedDecoys(50) + $"sid=v1.{victim}").Id.Should().NotBe(victim);
         _database.LoadedIds.Should().HaveCount(SessionManager.MaxCookieLookups);
+    }
+
+    [Test]
+    public void CookieBombing_WithAnEncoder_ValuesNoEncoderCouldHaveMade_AreSkippedWithoutDecoding()
+    {
+        var encoder = new PrefixEncoder();
+        Build(c => c.Encoder = encoder);
+        var victim = LiveId("victim");
+        var garbage = string.Concat(Enumerable.Range(0, 200).Select(i => $"sid=v1.../{i}; sid=\"v1.%{i}\"; sid=v1.a b; "));
+        encoder.Decodes = 0;
+
+        Start(garbage + $"sid=v1.{victim}").Id.Should().Be(victim);
+        encoder.Decodes.Should().Be(1, "only the value made of the characters an encoded value may hold is decoded");
     }
 }
