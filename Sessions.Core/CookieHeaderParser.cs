@@ -5,19 +5,17 @@ namespace Sessions;
 /// so odd headers (duplicates, quotes, commas, oversized input, non-ASCII) give the same outcome on every host.
 /// </summary>
 /// <remarks>
-/// Rules: pairs are separated by <c>;</c> or <c>,</c> (a valid cookie value contains neither, and some hosts join
-/// several headers with commas); whitespace around names and values is ignored; a value wrapped in double quotes is unwrapped;
-/// names compare case-sensitively; only the first <see cref="MaxHeaderLength"/> characters are read, and at most
-/// <see cref="MaxValues"/> values of the name are returned, so the work is linear in the header and bounded.
+/// Rules: pairs are separated by <c>;</c> only, as browsers join cookies with <c>"; "</c> (RFC 6265 section 5.4). A comma
+/// is part of a value: splitting on it would let a cookie whose value is <c>x,sid=...</c> (which a sibling subdomain can
+/// set under any name) plant a session, even past a <c>__Host-</c> name. Host adapters join several <c>Cookie</c> header
+/// fields with <c>"; "</c>. Whitespace around names and values is ignored; a value wrapped in double quotes is unwrapped;
+/// names compare case-sensitively. The whole header the host accepted is read (the host bounds its size) and every value
+/// of the name is returned, in one pass linear in the header: a cap on either would let padding or decoy values hide the
+/// real cookie (cookie bombing). What bounds the work of a request is the manager's number of database lookups,
+/// <see cref="SessionManager.MaxCookieLookups"/>.
 /// </remarks>
 public static class CookieHeaderParser
 {
-    /// <summary>The number of header characters read; the rest is ignored.</summary>
-    public const int MaxHeaderLength = 8192;
-
-    /// <summary>The number of values of one name considered (a browser sends duplicates for cookies set on different paths).</summary>
-    public const int MaxValues = 4;
-
     /// <summary>Enumerates the values of the cookie <paramref name="name"/> in header order.</summary>
     public static Enumerator Find(string? header, string name) => new(header, name);
 
@@ -27,15 +25,12 @@ public static class CookieHeaderParser
         private readonly ReadOnlySpan<char> _header;
         private readonly string _name;
         private int _position;
-        private int _found;
 
         internal Enumerator(string? header, string name)
         {
-            var text = (header ?? string.Empty).AsSpan();
-            _header = text.Length > MaxHeaderLength ? text.Slice(0, MaxHeaderLength) : text;
+            _header = (header ?? string.Empty).AsSpan();
             _name = name;
             _position = 0;
-            _found = 0;
             Current = default;
         }
 
@@ -48,10 +43,10 @@ public static class CookieHeaderParser
         /// <summary>Advances to the next value of the name.</summary>
         public bool MoveNext()
         {
-            while (_found < MaxValues && _position < _header.Length)
+            while (_position < _header.Length)
             {
                 var rest = _header.Slice(_position);
-                var end = rest.IndexOfAny(';', ',');
+                var end = rest.IndexOf(';');
                 var pair = end < 0 ? rest : rest.Slice(0, end);
                 _position += end < 0 ? rest.Length : end + 1;
 
@@ -63,7 +58,6 @@ public static class CookieHeaderParser
                 var value = Trim(pair.Slice(equals + 1));
                 if (value.Length >= 2 && value[0] == '"' && value[value.Length - 1] == '"')
                     value = value.Slice(1, value.Length - 2);
-                _found++;
                 Current = value;
                 return true;
             }

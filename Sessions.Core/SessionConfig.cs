@@ -10,7 +10,11 @@ public sealed class SessionConfig
     /// <summary>The default cookie name; it does not reveal the framework.</summary>
     public const string DefaultCookieName = "sid";
 
-    /// <summary>The cookie name (default <c>sid</c>). A <c>__Host-</c> name requires <see cref="CookieSecureMode.Always"/>, path <c>/</c> and no domain.</summary>
+    /// <summary>
+    /// The cookie name (default <c>sid</c>). A <c>__Host-</c> name requires <see cref="CookieSecureMode.Always"/>, path
+    /// <c>/</c> and no domain; a <c>__Secure-</c> name requires <see cref="CookieSecureMode.Always"/>. The prefixes are
+    /// matched in any case (<c>__HOST-sid</c> too), as browsers match them.
+    /// </summary>
     public string Cookie { get; set; } = DefaultCookieName;
 
     /// <summary>When the cookie is <c>Secure</c> (default: when the request is HTTPS).</summary>
@@ -114,7 +118,8 @@ public sealed class SessionConfig
         if (!Enum.IsDefined(typeof(CookieSecureMode), CookieSecure))
             throw Invalid(nameof(CookieSecure), $"{CookieSecure} is not a secure mode.");
         var secureAlways = CookieSecure == CookieSecureMode.Always;
-        if (Cookie.StartsWith("__Host-", StringComparison.Ordinal))
+        // Browsers match the prefixes case-insensitively (__HOST-sid is a __Host- cookie to them), so the checks do too.
+        if (Cookie.StartsWith("__Host-", StringComparison.OrdinalIgnoreCase))
         {
             if (!secureAlways)
                 throw Invalid(nameof(CookieSecure), $"The cookie name '{Cookie}' has the __Host- prefix, which requires CookieSecure = Always.");
@@ -123,7 +128,7 @@ public sealed class SessionConfig
             if (!DisableSubdomainPersistence)
                 throw Invalid(nameof(DisableSubdomainPersistence), $"The cookie name '{Cookie}' has the __Host- prefix, which forbids a Domain: DisableSubdomainPersistence must stay true.");
         }
-        if (Cookie.StartsWith("__Secure-", StringComparison.Ordinal) && !secureAlways)
+        if (Cookie.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase) && !secureAlways)
             throw Invalid(nameof(CookieSecure), $"The cookie name '{Cookie}' has the __Secure- prefix, which requires CookieSecure = Always.");
         if (SameSite == CookieSameSite.None && !secureAlways)
             throw Invalid(nameof(SameSite), "SameSite = None requires CookieSecure = Always: browsers reject SameSite=None cookies without Secure.");

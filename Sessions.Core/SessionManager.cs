@@ -11,6 +11,15 @@ namespace Sessions;
 /// </remarks>
 public sealed class SessionManager : IDisposable
 {
+    /// <summary>
+    /// The most database lookups the session cookie of one request can cause. The well-formed, distinct values of the
+    /// cookie are tried in header order, at most this many; malformed values (and repeats) are skipped without a lookup.
+    /// A browser sends one value, or a few when cookies of the same name were set on different paths or domains; a header
+    /// stuffed with well-formed decoys (cookie bombing) cannot make the database do more than this per request. The whole
+    /// header is read, so padding or malformed decoys cannot hide the real cookie.
+    /// </summary>
+    public const int MaxCookieLookups = 8;
+
     private readonly TimeProvider _time;
     private readonly MemorySessionDatabase? _ownDatabase;
     private ISessionDatabase _database = null!;
@@ -120,10 +129,24 @@ public sealed class SessionManager : IDisposable
     private bool TryStartFromLookup(ICookieCarrier carrier, ISessionDatabase database, ISessionLookup lookup, out Session? session)
     {
         session = null;
-        foreach (var value in CookieHeaderParser.Find(carrier.CookieHeader, Config.Cookie))
+        var header = carrier.CookieHeader;
+        var text = (header ?? string.Empty).AsSpan();
+        Span<int> tried = stackalloc int[2 * MaxCookieLookups]; // (offset, length) in the header of each value looked up
+        var lookups = 0;
+        foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
         {
-            if (!SessionIds.IsWellFormed(value) || !lookup.TryFind(value, out var id, out var record))
+            if (!SessionIds.IsWellFormed(value) || AlreadyTried(text, tried, lookups, value))
                 continue;
+            text.Overlaps(value, out var offset);
+            tried[2 * lookups] = offset;
+            tried[(2 * lookups) + 1] = value.Length;
+            lookups++;
+            if (!lookup.TryFind(value, out var id, out var record))
+            {
+                if (lookups == MaxCookieLookups)
+                    break;
+                continue;
+            }
             var now = _time.GetUtcNow();
             if (record.IsExpired(now))
                 return false;
@@ -132,6 +155,17 @@ public sealed class SessionManager : IDisposable
             return true;
         }
         return true;
+    }
+
+    /// <summary>Whether <paramref name="value"/> equals one of the first <paramref name="count"/> values recorded in <paramref name="tried"/>.</summary>
+    private static bool AlreadyTried(ReadOnlySpan<char> header, ReadOnlySpan<int> tried, int count, ReadOnlySpan<char> value)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (header.Slice(tried[2 * i], tried[(2 * i) + 1]).SequenceEqual(value))
+                return true;
+        }
+        return false;
     }
 
     private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, ISessionDatabase database, CancellationToken cancellationToken)
@@ -157,7 +191,10 @@ public sealed class SessionManager : IDisposable
         return null;
     }
 
-    /// <summary>The well-formed IDs the request's cookies carry for our name, decoded; at most <see cref="CookieHeaderParser.MaxValues"/>.</summary>
+    /// <summary>
+    /// The well-formed, distinct IDs the request's cookies carry for our name, decoded, in header order; at most
+    /// <see cref="MaxCookieLookups"/>, each to be looked up once.
+    /// </summary>
     private CandidateIds ReadCandidateIds(string? header)
     {
         var ids = new CandidateIds();
@@ -167,15 +204,29 @@ public sealed class SessionManager : IDisposable
                 continue;
             if (Config.Encoder is { } encoder)
             {
-                if (encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) && decoded is not null && SessionIds.IsWellFormed(decoded.AsSpan()))
+                // Only values made as EncodedValue makes them are decoded: other text is skipped without the encoder's work.
+                if (IsUnreserved(value) && encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) && decoded is not null && SessionIds.IsWellFormed(decoded.AsSpan()) && !ids.Contains(decoded.AsSpan()))
                     ids.Add(decoded);
             }
-            else if (SessionIds.IsWellFormed(value))
+            else if (SessionIds.IsWellFormed(value) && !ids.Contains(value))
             {
                 ids.Add(value.ToString());
             }
+            if (ids.Count == MaxCookieLookups)
+                break;
         }
         return ids;
+    }
+
+    /// <summary>Whether <paramref name="value"/> holds only the characters an encoded cookie value may hold (A-Z a-z 0-9 - _ . ~).</summary>
+    private static bool IsUnreserved(ReadOnlySpan<char> value)
+    {
+        foreach (var c in value)
+        {
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c is '-' or '_' or '.' or '~'))
+                return false;
+        }
+        return true;
     }
 
     private struct CandidateIds
@@ -186,6 +237,16 @@ public sealed class SessionManager : IDisposable
         public int Count { get; private set; }
 
         public readonly string this[int index] => index == 0 ? _first! : _more![index - 1];
+
+        public readonly bool Contains(ReadOnlySpan<char> id)
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                if (this[i].AsSpan().SequenceEqual(id))
+                    return true;
+            }
+            return false;
+        }
 
         public void Add(string id)
         {

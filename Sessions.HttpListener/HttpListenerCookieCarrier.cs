@@ -25,11 +25,35 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
     private HttpListenerCookieCarrier(HttpListenerContext context) => _context = context;
 
     /// <remarks>
-    /// <c>Headers.Get</c> returns the stored header as is (no allocation); several <c>Cookie</c> header lines come back
-    /// joined with <c>,</c>, which the core's parser treats exactly as <c>;</c>, so the outcome is that of joining them
-    /// with <c>"; "</c>. (<c>GetValues</c> would re-parse the values and allocate about 370 bytes per request.)
+    /// One <c>Cookie</c> field (the usual case) is returned as stored by <c>Headers.Get</c>, without allocating. Several
+    /// fields are joined with <c>"; "</c>, as a browser joins cookies: <c>Get</c> would join them with <c>,</c>, which the
+    /// core's parser rightly takes as part of a value, and <c>GetValues(string)</c> would split each field on commas,
+    /// letting a value such as <c>x,sid=...</c> plant a session. So when the joined text holds a comma (several fields,
+    /// or one whose values hold a comma) the fields are read as received, by index. (.NET's managed HttpListener keeps
+    /// only the last field of a repeated header, so there this finds one field.)
     /// </remarks>
-    public string? CookieHeader => _context.Request.Headers.Get("Cookie");
+    public string? CookieHeader
+    {
+        get
+        {
+            var headers = _context.Request.Headers;
+            var joined = headers.Get("Cookie");
+            return joined is null || joined.IndexOf(',') < 0 ? joined : CookieFields(headers) ?? joined;
+        }
+    }
+
+    /// <summary>The <c>Cookie</c> fields as received, joined with <c>"; "</c>; <see langword="null"/> when there is none.</summary>
+    private static string? CookieFields(System.Collections.Specialized.NameValueCollection headers)
+    {
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (!string.Equals(headers.GetKey(i), "Cookie", StringComparison.OrdinalIgnoreCase))
+                continue;
+            var fields = headers.GetValues(i); // by index: the fields as received, not split on commas
+            return fields is null || fields.Length == 0 ? null : fields.Length == 1 ? fields[0] : string.Join("; ", fields);
+        }
+        return null;
+    }
 
     public string? Host => _context.Request.Headers["Host"];
 

@@ -93,6 +93,43 @@ public class ConfigValidationTests
     [Test]
     public void SecurePrefix_RequiresSecureAlways() => ShouldReject(c => c.Cookie = "__Secure-sid", nameof(SessionConfig.CookieSecure));
 
+    // Browsers match the __Host- and __Secure- prefixes case-insensitively: __HOST-sid gets the same browser rules, so it
+    // gets the same checks here, or a configuration could issue a cookie the browser refuses (or mislabel a weaker one).
+    [TestCase("__HOST-sid")]
+    [TestCase("__host-sid")]
+    [TestCase("__HoSt-sid")]
+    public void HostPrefixInAnyCase_RequiresSecureAlways_PathSlash_AndNoDomain(string name)
+    {
+        ShouldReject(c => c.Cookie = name, nameof(SessionConfig.CookieSecure));
+        ShouldReject(c =>
+        {
+            c.Cookie = name;
+            c.CookieSecure = CookieSecureMode.Always;
+            c.CookiePath = "/app";
+        }, nameof(SessionConfig.CookiePath));
+        ShouldReject(c =>
+        {
+            c.Cookie = name;
+            c.CookieSecure = CookieSecureMode.Always;
+            c.DisableSubdomainPersistence = false;
+        }, nameof(SessionConfig.DisableSubdomainPersistence));
+    }
+
+    [TestCase("__SECURE-sid")]
+    [TestCase("__secure-sid")]
+    [TestCase("__SeCuRe-sid")]
+    public void SecurePrefixInAnyCase_RequiresSecureAlways(string name) => ShouldReject(c => c.Cookie = name, nameof(SessionConfig.CookieSecure));
+
+    [TestCase("_Host-sid")]
+    [TestCase("Host-sid")]
+    [TestCase("x__Host-sid")]
+    [TestCase("__Hostsid")]
+    public void NamesThatOnlyResembleAPrefix_AreNotHeldToItsRules(string name)
+    {
+        using var manager = new SessionManager(new SessionConfig { Cookie = name, CookiePath = "/app" });
+        manager.Should().NotBeNull();
+    }
+
     [Test]
     public void SameSiteNone_RequiresSecureAlways()
     {

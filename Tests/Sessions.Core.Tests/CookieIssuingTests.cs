@@ -269,6 +269,41 @@ public class CookieIssuingTests
         request.Written.Should().ContainSingle().Which.IsDeletion.Should().BeTrue();
     }
 
+    [TestCase("__HOST-sid")]
+    [TestCase("__host-sid")]
+    public void HostPrefixInAnotherCase_IssuesASecureHostOnlyRootCookie_AsBrowsersRequire(string name)
+    {
+        using var manager = NewManager(configure: c =>
+        {
+            c.Cookie = name;
+            c.CookieSecure = CookieSecureMode.Always;
+        });
+        var request = new TestCarrier(host: "www.example.com", isHttps: true);
+        manager.Start(request).Set("k", 1);
+
+        var cookie = LastCookie(request);
+        cookie.Name.Should().Be(name);
+        cookie.Secure.Should().BeTrue();
+        cookie.Path.Should().Be("/");
+        cookie.Domain.Should().BeNull();
+        manager.Start(request.NextRequest()).Get("k").Should().Be(1);
+    }
+
+    [TestCase("__SECURE-sid")]
+    [TestCase("__secure-sid")]
+    public void SecurePrefixInAnotherCase_IssuesASecureCookie_EvenOverPlainHttp(string name)
+    {
+        using var manager = NewManager(configure: c =>
+        {
+            c.Cookie = name;
+            c.CookieSecure = CookieSecureMode.Always;
+        });
+        var request = new TestCarrier(host: "www.example.com");
+        manager.Start(request).Set("k", 1);
+
+        LastCookie(request).Secure.Should().BeTrue();
+    }
+
     [Test]
     public void ExpiresAttribute_IsFormattedAsImfFixdate()
     {

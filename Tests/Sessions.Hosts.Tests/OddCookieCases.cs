@@ -24,17 +24,22 @@ public static class OddCookieCases
         yield return Case("duplicated, unknown well-formed first", "sid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; sid={id}", Adopted);
         yield return Case("quoted", "sid=\"{id}\"", Adopted);
         yield return Case("half quoted", "sid=\"{id}", NotAdopted);
-        yield return Case("comma-joined", "a=1, sid={id}", Adopted);
-        yield return Case("comma-joined, no space", "a=1,sid={id},b=2", Adopted);
+        yield return Case("comma-joined, not a separator", "a=1, sid={id}", NotAdopted);
+        yield return Case("comma-joined, no space, not a separator", "a=1,sid={id},b=2", NotAdopted);
+        yield return Case("comma inside another value, then ours", "a=1,b=2; sid={id}", Adopted);
         yield return Case("other name case", "SID={id}", NotAdopted);
         yield return Case("prefix of the name", "xsid={id}", NotAdopted);
         yield return Case("id with suffix", "sid={id}x", NotAdopted);
         yield return Case("id truncated", "sid={id:truncated}", NotAdopted);
         yield return Case("bad characters", "sid={id:dotted}", NotAdopted);
         yield return Case("oversized value", "sid=" + new string('a', 5000), NotAdopted);
-        yield return Case("live id after 8 KB", "pad=" + new string('a', 9000) + "; sid={id}", NotAdopted);
+        yield return Case("live id after 8 KB", "pad=" + new string('a', 9000) + "; sid={id}", Adopted);
+        yield return Case("live id after 20 KB of padding", string.Concat(Enumerable.Range(0, 20).Select(i => $"pad{i}={new string('a', 1000)}; ")) + "sid={id}", Adopted);
         yield return Case("live id before 8 KB of padding", "sid={id}; pad=" + new string('a', 9000), Adopted);
-        yield return Case("five values, live one last", "sid=1; sid=2; sid=3; sid=4; sid={id}", NotAdopted);
+        yield return Case("five values, live one last", "sid=1; sid=2; sid=3; sid=4; sid={id}", Adopted);
+        yield return Case("seven well-formed decoys, live one last", Decoys(7) + "sid={id}", Adopted);
+        yield return Case("eight well-formed decoys, live one past the lookup bound", Decoys(8) + "sid={id}", NotAdopted);
+        yield return Case("fifty repeats of one decoy, live one last", string.Concat(Enumerable.Repeat("sid=" + Decoy(0) + "; ", 50)) + "sid={id}", Adopted);
     }
 
     /// <summary>Header lines HttpClient will not send (raw bytes): (name, header lines, expected body).</summary>
@@ -47,6 +52,11 @@ public static class OddCookieCases
         yield return RawCase("two Cookie header lines, bogus first", Adopted, "Cookie: sid=bogus", "Cookie: sid={id}");
         yield return RawCase("empty Cookie header line", NotAdopted, "Cookie: ");
     }
+
+    /// <summary>A well-formed session ID that names no session (43 base64url characters).</summary>
+    private static string Decoy(int index) => new string('A', 41) + (char)('a' + (index / 26)) + (char)('a' + (index % 26));
+
+    private static string Decoys(int count) => string.Concat(Enumerable.Range(0, count).Select(i => "sid=" + Decoy(i) + "; "));
 
     public static string Fill(string template, string id) => template
         .Replace("{id:truncated}", id.Substring(0, 21), StringComparison.Ordinal)

@@ -20,9 +20,11 @@ internal static class OwinHttpListenerHost
     {
         var request = context.Request;
         var requestHeaders = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in request.Headers.AllKeys)
+        // By index: the header fields as received. GetValues(name) would split them on commas, and a comma inside a
+        // cookie value is not a separator (OWIN servers give each field as received).
+        for (var i = 0; i < request.Headers.Count; i++)
         {
-            if (name is not null && request.Headers.GetValues(name) is { } values)
+            if (request.Headers.GetKey(i) is { } name && request.Headers.GetValues(i) is { } values)
                 requestHeaders[name] = values;
         }
         var target = request.RawUrl ?? "/";
