@@ -41,6 +41,9 @@ public sealed class SessionManager : IDisposable
 
     internal SessionConfig Config { get; }
 
+    /// <summary>The cookie values this manager rejected, by outcome (malformed, undecodable, unknown, expired): an abuse signal to publish as metrics.</summary>
+    public SessionCounters Counters { get; } = new();
+
     /// <summary>Swaps the database. Call it before serving traffic: sessions stored in the previous database are not moved.</summary>
     public void UseDatabase(ISessionDatabase database)
     {
@@ -99,17 +102,29 @@ public sealed class SessionManager : IDisposable
     private bool TryStartFromLookup(ICookieCarrier carrier, ISessionDatabase database, ISessionLookup lookup, out Session? session)
     {
         session = null;
+        // Rejections are counted once the outcome is settled here: deferring, LoadFromCookieAsync reads every value again.
+        int malformed = 0, unknown = 0;
         foreach (var value in CookieHeaderParser.Find(carrier.CookieHeader, Config.Cookie))
         {
-            if (!SessionIds.IsWellFormed(value) || !lookup.TryFind(value, out var id, out var record))
+            if (!SessionIds.IsWellFormed(value))
+            {
+                malformed += value.Length == 0 ? 0 : 1;
                 continue;
+            }
+            if (!lookup.TryFind(value, out var id, out var record))
+            {
+                unknown++;
+                continue;
+            }
             var now = _time.GetUtcNow();
             if (record.IsExpired(now))
                 return false;
             session = new Session(this, database, carrier, record, id, Session.SessionState.Loaded);
             session.Touch(now + Config.IdleTimeout);
+            CountRejected(malformed, unknown);
             return true;
         }
+        CountRejected(malformed, unknown);
         return true;
     }
 
@@ -121,10 +136,14 @@ public sealed class SessionManager : IDisposable
             var id = candidates[i];
             var record = await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
             if (record is null)
+            {
+                Counters.AddUnknown();
                 continue;
+            }
             var now = _time.GetUtcNow();
             if (record.IsExpired(now))
             {
+                Counters.AddExpired();
                 if (await database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
                     Raise(SessionEventReason.Expired, id);
                 continue;
@@ -143,18 +162,37 @@ public sealed class SessionManager : IDisposable
         foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
         {
             if (value.Length == 0 || value.Length > Config.MaxCookieBytes)
+            {
+                Counters.AddMalformed(value.Length == 0 ? 0 : 1);
                 continue;
+            }
             if (Config.Encoder is { } encoder)
             {
-                if (encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) && decoded is not null && SessionIds.IsWellFormed(decoded.AsSpan()))
+                if (!encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) || decoded is null)
+                    Counters.AddUndecodable();
+                else if (SessionIds.IsWellFormed(decoded.AsSpan()))
                     ids.Add(decoded);
+                else
+                    Counters.AddMalformed();
             }
             else if (SessionIds.IsWellFormed(value))
             {
                 ids.Add(value.ToString());
             }
+            else
+            {
+                Counters.AddMalformed();
+            }
         }
         return ids;
+    }
+
+    private void CountRejected(int malformed, int unknown)
+    {
+        if (malformed > 0)
+            Counters.AddMalformed(malformed);
+        if (unknown > 0)
+            Counters.AddUnknown(unknown);
     }
 
     private struct CandidateIds
