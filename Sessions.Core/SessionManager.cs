@@ -89,6 +89,8 @@ public sealed class SessionManager : IDisposable
             session = new Session(this, database, carrier, record, null, Session.SessionState.New);
         }
         carrier.Session = session;
+        if (current is null)
+            carrier.MarkPrivate(); // the response now depends on the cookie (even its absence): no shared cache may keep it
         RecordStrategy.For(database).Started(session, carrier);
         return session;
     }

@@ -65,6 +65,34 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
         headers.Set("Cache-Control", "no-store");
     }
 
+    public void MarkPrivate()
+    {
+        if (HasStarted)
+            return;
+        var headers = _context.Response.Headers;
+        var vary = headers.Get("Vary");
+        if (vary is null)
+            headers.Set("Vary", "Cookie");
+        else if (!VariesByCookie(vary))
+            headers.Set("Vary", vary + ", Cookie");
+        if (headers.Get("Cache-Control") is null)
+            headers.Set("Cache-Control", "no-store");
+    }
+
+    /// <summary>Whether a <c>Vary</c> value already names <c>Cookie</c> (or <c>*</c>, which varies on everything).</summary>
+    internal static bool VariesByCookie(string? vary)
+    {
+        if (vary is null)
+            return false;
+        foreach (var part in vary.Split(','))
+        {
+            var name = part.Trim();
+            if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+
     private static Func<HttpListenerResponse, bool>? BindSentHeaders()
     {
         var getter = typeof(HttpListenerResponse).GetProperty("SentHeaders", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetGetMethod(nonPublic: true);

@@ -83,6 +83,39 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         headers["Cache-Control"] = ["no-store"];
     }
 
+    public void MarkPrivate()
+    {
+        if (_headersSent || !_environment.TryGetValue(OwinKeys.ResponseHeaders, out var value) || value is not IDictionary<string, string[]> headers)
+            return;
+        if (!headers.TryGetValue("Vary", out var vary) || vary is not { Length: > 0 })
+        {
+            headers["Vary"] = ["Cookie"];
+        }
+        else if (!VariesByCookie(string.Join(",", vary)))
+        {
+            var values = new string[vary.Length + 1];
+            Array.Copy(vary, values, vary.Length);
+            values[vary.Length] = "Cookie";
+            headers["Vary"] = values;
+        }
+        if (!headers.TryGetValue("Cache-Control", out var cacheControl) || cacheControl is not { Length: > 0 })
+            headers["Cache-Control"] = ["no-store"];
+    }
+
+    /// <summary>Whether a <c>Vary</c> value already names <c>Cookie</c> (or <c>*</c>, which varies on everything).</summary>
+    internal static bool VariesByCookie(string? vary)
+    {
+        if (vary is null)
+            return false;
+        foreach (var part in vary.Split(','))
+        {
+            var name = part.Trim();
+            if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>The request's carrier, created on first use.</summary>
     public static OwinCookieCarrier For(IDictionary<string, object> environment)
     {

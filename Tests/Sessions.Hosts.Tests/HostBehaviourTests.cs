@@ -71,7 +71,27 @@ public sealed class HostBehaviourTests(string hostName, string store)
     {
         using var client = NewClient();
         var reply = await client.GetAsync("/get");
-        reply.Should().BeEquivalentTo(new Reply(200, null, "The name on the /set was: ", [], null, null));
+        reply.Should().BeEquivalentTo(new Reply(200, null, "The name on the /set was: ", [], "no-store", null, Vary: "Cookie"));
+    }
+
+    [Test]
+    public async Task Shared_cache_cannot_serve_one_users_session_page_to_another()
+    {
+        using var client = NewClient();
+        await client.GetAsync("/set");
+
+        // A read of an existing session sets no cookie, yet its page is that user's: no shared cache may keep it.
+        foreach (var path in new[] { "/get", "/all", "/flash/peek?key=none" })
+        {
+            var reply = await client.GetAsync(path);
+            reply.SetCookies.Should().BeEmpty("{0} only reads", path);
+            reply.Vary.Should().Be("Cookie", "{0} depends on the request's cookie", path);
+            reply.CacheControl.Should().Be("no-store", "{0} was built from a session", path);
+        }
+
+        var root = await client.GetAsync("/");
+        root.Vary.Should().BeNull("a page that starts no session does not depend on the cookie");
+        root.CacheControl.Should().BeNull();
     }
 
     [Test]
