@@ -22,6 +22,7 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
     private static readonly Func<HttpListenerResponse, bool>? SentHeaders = BindSentHeaders();
 
     private readonly HttpListenerContext _context;
+    private IPAddress[]? _knownProxies;
     private HttpListenerCookieCarrier(HttpListenerContext context) => _context = context;
 
     /// <remarks>
@@ -33,7 +34,20 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
 
     public string? Host => _context.Request.Headers["Host"];
 
-    public bool IsHttps => _context.Request.IsSecureConnection;
+    /// <remarks>
+    /// The connection's scheme, or <c>X-Forwarded-Proto</c> from a proxy listed in <see cref="HttpListenerSessionOptions.KnownProxies"/>
+    /// (never from any other address: a client can send the header).
+    /// </remarks>
+    public bool IsHttps
+    {
+        get
+        {
+            var request = _context.Request;
+            return request.IsSecureConnection ||
+                (_knownProxies is { Length: > 0 } proxies && request.Headers.Get("X-Forwarded-Proto") is { } forwarded &&
+                 ForwardedScheme.IsHttps(proxies, request.RemoteEndPoint?.Address, forwarded));
+        }
+    }
 
     public Session? Session { get; set; }
 
@@ -101,12 +115,14 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
             : null;
     }
 
-    /// <summary>The request's carrier, created on first use.</summary>
-    public static HttpListenerCookieCarrier For(HttpListenerContext context)
+    /// <summary>The request's carrier, created on first use, trusting <paramref name="knownProxies"/>' forwarded scheme.</summary>
+    public static HttpListenerCookieCarrier For(HttpListenerContext context, IPAddress[]? knownProxies)
     {
         if (context is null)
             throw new ArgumentNullException(nameof(context));
-        return Carriers.GetValue(context, Create);
+        var carrier = Carriers.GetValue(context, Create);
+        carrier._knownProxies = knownProxies;
+        return carrier;
     }
 
     /// <summary>The request's carrier if a session was started, else <see langword="null"/>.</summary>

@@ -40,8 +40,18 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         }
     }
 
-    public bool IsHttps => _environment.TryGetValue(OwinKeys.RequestScheme, out var scheme) &&
-        string.Equals(scheme as string, "https", StringComparison.OrdinalIgnoreCase);
+    /// <remarks>
+    /// <c>owin.RequestScheme</c>, or <c>X-Forwarded-Proto</c> from a proxy listed in <see cref="OwinSessionOptions.KnownProxies"/>
+    /// (never from any other address: a client can send the header).
+    /// </remarks>
+    public bool IsHttps =>
+        (_environment.TryGetValue(OwinKeys.RequestScheme, out var scheme) && string.Equals(scheme as string, "https", StringComparison.OrdinalIgnoreCase)) ||
+        (_environment.TryGetValue(OwinKeys.KnownProxies, out var trusted) && trusted is System.Net.IPAddress[] { Length: > 0 } proxies &&
+         RequestHeader("X-Forwarded-Proto") is { Length: > 0 } forwarded &&
+         ForwardedScheme.IsHttps(proxies, RemoteAddress(), forwarded.Length == 1 ? forwarded[0] : string.Join(",", forwarded)));
+
+    private System.Net.IPAddress? RemoteAddress() =>
+        _environment.TryGetValue(OwinKeys.RemoteIpAddress, out var value) && value is string text && System.Net.IPAddress.TryParse(text, out var address) ? address : null;
 
     public Session? Session { get; set; }
 
