@@ -22,7 +22,7 @@ public sealed class SessionCounters
     {
     }
 
-    /// <summary>Values that are not a well-formed session ID (wrong length or characters, or longer than <see cref="SessionConfig.MaxCookieBytes"/>), or that the encoder decoded into one.</summary>
+    /// <summary>Values that are not a well-formed session ID (wrong length or characters, or longer than <see cref="SessionConfig.MaxCookieBytes"/>), or that the encoder decoded into something that is not one.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
 
     /// <summary>Values that <see cref="SessionConfig.Encoder"/> refused to decode (tampered with, or signed with a key no longer known).</summary>
