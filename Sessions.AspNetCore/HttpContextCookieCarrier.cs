@@ -92,6 +92,39 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
         response.Headers.CacheControl = "no-store";
     }
 
+    /// <remarks>
+    /// Setting a header from a constant allocates nothing on Kestrel (known headers are fields of the header collection);
+    /// only a <c>Vary</c> the application set before the session started is copied to add <c>Cookie</c>.
+    /// </remarks>
+    public void MarkPrivate()
+    {
+        var response = _context.Response;
+        if (response.HasStarted)
+            return;
+        var headers = response.Headers;
+        var vary = headers.Vary;
+        if (vary.Count == 0)
+            headers.Vary = "Cookie";
+        else if (!VariesByCookie(vary))
+            headers.Vary = Microsoft.Extensions.Primitives.StringValues.Concat(vary, "Cookie");
+        if (headers.CacheControl.Count == 0)
+            headers.CacheControl = "no-store";
+    }
+
+    private static bool VariesByCookie(Microsoft.Extensions.Primitives.StringValues vary)
+    {
+        foreach (var value in vary)
+        {
+            foreach (var part in (value ?? string.Empty).Split(','))
+            {
+                var name = part.Trim();
+                if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
+                    return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The request's carrier, created on first use.</summary>
     public static HttpContextCookieCarrier For(HttpContext context)
     {

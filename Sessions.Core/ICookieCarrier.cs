@@ -28,6 +28,14 @@ public interface ICookieCarrier
     /// <exception cref="InvalidOperationException">The response has already started and headers can no longer change.</exception>
     void WriteCookie(in SessionCookie cookie);
 
+    /// <summary>
+    /// Marks the response as built from the request's session, so that no shared cache stores one user's page and serves it
+    /// to another (the class of Django's CVE-2014-1418): adds <c>Cookie</c> to <c>Vary</c> and, unless the response already
+    /// carries a <c>Cache-Control</c> (the application's choice wins), sets <c>Cache-Control: no-store</c>. The core calls it
+    /// once per request, when the request's session is started; it does nothing once the response has started.
+    /// </summary>
+    void MarkPrivate();
+
     /// <summary>Whether the response has started: its status and headers are on their way and can no longer change.</summary>
     bool HasStarted { get; }
 

@@ -50,6 +50,9 @@ public sealed class SessionManager : IDisposable
 
     internal SessionConfig Config { get; }
 
+    /// <summary>The cookie values this manager rejected, by outcome (malformed, undecodable, unknown, expired): an abuse signal to publish as metrics.</summary>
+    public SessionCounters Counters { get; } = new();
+
     /// <summary>Swaps the database. Call it before serving traffic: sessions stored in the previous database are not moved.</summary>
     public void UseDatabase(ISessionDatabase database)
     {
@@ -105,6 +108,8 @@ public sealed class SessionManager : IDisposable
             session = new Session(this, database, carrier, record, null, unsaved ? Session.SessionState.Unsaved : Session.SessionState.New);
         }
         carrier.Session = session;
+        if (current is null)
+            carrier.MarkPrivate(); // the response now depends on the cookie (even its absence): no shared cache may keep it
         RecordStrategy.For(database).Started(session, carrier);
         return session;
     }
@@ -133,9 +138,16 @@ public sealed class SessionManager : IDisposable
         var text = (header ?? string.Empty).AsSpan();
         Span<int> tried = stackalloc int[2 * MaxCookieLookups]; // (offset, length) in the header of each value looked up
         var lookups = 0;
+        // Rejections are counted once the outcome is settled here: deferring, LoadFromCookieAsync reads every value again.
+        int malformed = 0, unknown = 0;
         foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
         {
-            if (!SessionIds.IsWellFormed(value) || AlreadyTried(text, tried, lookups, value))
+            if (!SessionIds.IsWellFormed(value))
+            {
+                malformed += value.Length == 0 ? 0 : 1;
+                continue;
+            }
+            if (AlreadyTried(text, tried, lookups, value))
                 continue;
             text.Overlaps(value, out var offset);
             tried[2 * lookups] = offset;
@@ -143,6 +155,7 @@ public sealed class SessionManager : IDisposable
             lookups++;
             if (!lookup.TryFind(value, out var id, out var record))
             {
+                unknown++;
                 if (lookups == MaxCookieLookups)
                     break;
                 continue;
@@ -152,8 +165,10 @@ public sealed class SessionManager : IDisposable
                 return false;
             session = new Session(this, database, carrier, record, id, Session.SessionState.Loaded);
             session.Touch(now + Config.IdleTimeout);
+            CountRejected(malformed, unknown);
             return true;
         }
+        CountRejected(malformed, unknown);
         return true;
     }
 
@@ -176,10 +191,14 @@ public sealed class SessionManager : IDisposable
             var id = candidates[i];
             var record = await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
             if (record is null)
+            {
+                Counters.AddUnknown();
                 continue;
+            }
             var now = _time.GetUtcNow();
             if (record.IsExpired(now))
             {
+                Counters.AddExpired();
                 if (await database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
                     Raise(SessionEventReason.Expired, id);
                 continue;
@@ -193,7 +212,7 @@ public sealed class SessionManager : IDisposable
 
     /// <summary>
     /// The well-formed, distinct IDs the request's cookies carry for our name, decoded, in header order; at most
-    /// <see cref="MaxCookieLookups"/>, each to be looked up once.
+    /// <see cref="MaxCookieLookups"/>, each to be looked up once. Rejected values are counted by outcome.
     /// </summary>
     private CandidateIds ReadCandidateIds(string? header)
     {
@@ -201,14 +220,25 @@ public sealed class SessionManager : IDisposable
         foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
         {
             if (value.Length == 0 || value.Length > Config.MaxCookieBytes)
+            {
+                Counters.AddMalformed(value.Length == 0 ? 0 : 1);
                 continue;
+            }
             if (Config.Encoder is { } encoder)
             {
                 // Only values made as EncodedValue makes them are decoded: other text is skipped without the encoder's work.
-                if (IsUnreserved(value) && encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) && decoded is not null && SessionIds.IsWellFormed(decoded.AsSpan()) && !ids.Contains(decoded.AsSpan()))
+                if (!IsUnreserved(value) || !encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) || decoded is null)
+                    Counters.AddUndecodable();
+                else if (!SessionIds.IsWellFormed(decoded.AsSpan()))
+                    Counters.AddMalformed();
+                else if (!ids.Contains(decoded.AsSpan()))
                     ids.Add(decoded);
             }
-            else if (SessionIds.IsWellFormed(value) && !ids.Contains(value))
+            else if (!SessionIds.IsWellFormed(value))
+            {
+                Counters.AddMalformed();
+            }
+            else if (!ids.Contains(value))
             {
                 ids.Add(value.ToString());
             }
@@ -227,6 +257,14 @@ public sealed class SessionManager : IDisposable
                 return false;
         }
         return true;
+    }
+
+    private void CountRejected(int malformed, int unknown)
+    {
+        if (malformed > 0)
+            Counters.AddMalformed(malformed);
+        if (unknown > 0)
+            Counters.AddUnknown(unknown);
     }
 
     private struct CandidateIds

@@ -22,6 +22,7 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
     private static readonly Func<HttpListenerResponse, bool>? SentHeaders = BindSentHeaders();
 
     private readonly HttpListenerContext _context;
+    private IPAddress[]? _knownProxies;
     private HttpListenerCookieCarrier(HttpListenerContext context) => _context = context;
 
     /// <remarks>
@@ -57,7 +58,20 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
 
     public string? Host => _context.Request.Headers["Host"];
 
-    public bool IsHttps => _context.Request.IsSecureConnection;
+    /// <remarks>
+    /// The connection's scheme, or <c>X-Forwarded-Proto</c> from a proxy listed in <see cref="HttpListenerSessionOptions.KnownProxies"/>
+    /// (never from any other address: a client can send the header).
+    /// </remarks>
+    public bool IsHttps
+    {
+        get
+        {
+            var request = _context.Request;
+            return request.IsSecureConnection ||
+                (_knownProxies is { Length: > 0 } proxies && request.Headers.Get("X-Forwarded-Proto") is { } forwarded &&
+                 ForwardedScheme.IsHttps(proxies, request.RemoteEndPoint?.Address, forwarded));
+        }
+    }
 
     public Session? Session { get; set; }
 
@@ -89,6 +103,34 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
         headers.Set("Cache-Control", "no-store");
     }
 
+    public void MarkPrivate()
+    {
+        if (HasStarted)
+            return;
+        var headers = _context.Response.Headers;
+        var vary = headers.Get("Vary");
+        if (vary is null)
+            headers.Set("Vary", "Cookie");
+        else if (!VariesByCookie(vary))
+            headers.Set("Vary", vary + ", Cookie");
+        if (headers.Get("Cache-Control") is null)
+            headers.Set("Cache-Control", "no-store");
+    }
+
+    /// <summary>Whether a <c>Vary</c> value already names <c>Cookie</c> (or <c>*</c>, which varies on everything).</summary>
+    internal static bool VariesByCookie(string? vary)
+    {
+        if (vary is null)
+            return false;
+        foreach (var part in vary.Split(','))
+        {
+            var name = part.Trim();
+            if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
+    }
+
     private static Func<HttpListenerResponse, bool>? BindSentHeaders()
     {
         var getter = typeof(HttpListenerResponse).GetProperty("SentHeaders", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetGetMethod(nonPublic: true);
@@ -97,12 +139,14 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
             : null;
     }
 
-    /// <summary>The request's carrier, created on first use.</summary>
-    public static HttpListenerCookieCarrier For(HttpListenerContext context)
+    /// <summary>The request's carrier, created on first use, trusting <paramref name="knownProxies"/>' forwarded scheme.</summary>
+    public static HttpListenerCookieCarrier For(HttpListenerContext context, IPAddress[]? knownProxies)
     {
         if (context is null)
             throw new ArgumentNullException(nameof(context));
-        return Carriers.GetValue(context, Create);
+        var carrier = Carriers.GetValue(context, Create);
+        carrier._knownProxies = knownProxies;
+        return carrier;
     }
 
     /// <summary>The request's carrier if a session was started, else <see langword="null"/>.</summary>

@@ -40,8 +40,18 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         }
     }
 
-    public bool IsHttps => _environment.TryGetValue(OwinKeys.RequestScheme, out var scheme) &&
-        string.Equals(scheme as string, "https", StringComparison.OrdinalIgnoreCase);
+    /// <remarks>
+    /// <c>owin.RequestScheme</c>, or <c>X-Forwarded-Proto</c> from a proxy listed in <see cref="OwinSessionOptions.KnownProxies"/>
+    /// (never from any other address: a client can send the header).
+    /// </remarks>
+    public bool IsHttps =>
+        (_environment.TryGetValue(OwinKeys.RequestScheme, out var scheme) && string.Equals(scheme as string, "https", StringComparison.OrdinalIgnoreCase)) ||
+        (_environment.TryGetValue(OwinKeys.KnownProxies, out var trusted) && trusted is System.Net.IPAddress[] { Length: > 0 } proxies &&
+         RequestHeader("X-Forwarded-Proto") is { Length: > 0 } forwarded &&
+         ForwardedScheme.IsHttps(proxies, RemoteAddress(), forwarded.Length == 1 ? forwarded[0] : string.Join(",", forwarded)));
+
+    private System.Net.IPAddress? RemoteAddress() =>
+        _environment.TryGetValue(OwinKeys.RemoteIpAddress, out var value) && value is string text && System.Net.IPAddress.TryParse(text, out var address) ? address : null;
 
     public Session? Session { get; set; }
 
@@ -81,6 +91,39 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
             headers["Set-Cookie"] = [header];
         }
         headers["Cache-Control"] = ["no-store"];
+    }
+
+    public void MarkPrivate()
+    {
+        if (_headersSent || !_environment.TryGetValue(OwinKeys.ResponseHeaders, out var value) || value is not IDictionary<string, string[]> headers)
+            return;
+        if (!headers.TryGetValue("Vary", out var vary) || vary is not { Length: > 0 })
+        {
+            headers["Vary"] = ["Cookie"];
+        }
+        else if (!VariesByCookie(string.Join(",", vary)))
+        {
+            var values = new string[vary.Length + 1];
+            Array.Copy(vary, values, vary.Length);
+            values[vary.Length] = "Cookie";
+            headers["Vary"] = values;
+        }
+        if (!headers.TryGetValue("Cache-Control", out var cacheControl) || cacheControl is not { Length: > 0 })
+            headers["Cache-Control"] = ["no-store"];
+    }
+
+    /// <summary>Whether a <c>Vary</c> value already names <c>Cookie</c> (or <c>*</c>, which varies on everything).</summary>
+    internal static bool VariesByCookie(string? vary)
+    {
+        if (vary is null)
+            return false;
+        foreach (var part in vary.Split(','))
+        {
+            var name = part.Trim();
+            if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>The request's carrier, created on first use.</summary>

@@ -10,4 +10,8 @@ internal static class OwinKeys
     public const string OnSendingHeaders = "server.OnSendingHeaders";
     public const string ResponseStatusCode = "owin.ResponseStatusCode";
     public const string CallCancelled = "owin.CallCancelled";
+    public const string RemoteIpAddress = "server.RemoteIpAddress";
+
+    /// <summary>The known proxies (<see cref="OwinSessionOptions.KnownProxies"/>) the middleware hands the request's carrier (namespaced, per the OWIN key guidelines).</summary>
+    public const string KnownProxies = "sessions.KnownProxies";
 }

@@ -3,7 +3,7 @@ namespace Sessions.Owin;
 /// <summary>
 /// The <see cref="SessionManager"/> operations on an OWIN 1.0 environment dictionary. In Katana that is
 /// <c>var session = sessions.Start(context.Environment);</c>; with a raw <c>AppFunc</c>, pass its dictionary.
-/// Add <see cref="SessionsOwinMiddleware.Create"/> to the pipeline so sessions are committed; with the memory database
+/// Add <see cref="SessionsOwinMiddleware.Create(SessionManager, TimeSpan?)"/> to the pipeline so sessions are committed; with the memory database
 /// writes are live and the commit is a no-op.
 /// </summary>
 public static class SessionManagerOwinExtensions

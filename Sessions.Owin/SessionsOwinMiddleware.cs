@@ -35,17 +35,45 @@ public static class SessionsOwinMiddleware
     /// <param name="retryAfter">The <c>Retry-After</c> of the 503 answered when the session database fails (default 5 seconds, whole seconds rounded up).</param>
     public static Func<AppFunc, AppFunc> Create(SessionManager sessions, TimeSpan? retryAfter = null)
     {
+        if (retryAfter is { } value && value < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(retryAfter), retryAfter, "retryAfter must not be negative.");
+        var options = new OwinSessionOptions();
+        if (retryAfter is { } given)
+            options.RetryAfter = given;
+        return Create(sessions, options);
+    }
+
+    /// <summary>
+    /// Builds the middleware for <paramref name="sessions"/> with <paramref name="options"/> (copied: later changes have no
+    /// effect). Behind a TLS-terminating reverse proxy, list it in <see cref="OwinSessionOptions.KnownProxies"/> so that its
+    /// <c>X-Forwarded-Proto</c> is believed and the cookie gets <c>Secure</c>; the header is never trusted otherwise.
+    /// </summary>
+    /// <param name="sessions">The application's session manager.</param>
+    /// <param name="options">The <c>Retry-After</c> of a 503 and the known proxies.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="OwinSessionOptions.RetryAfter"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A known proxy address is null.</exception>
+    public static Func<AppFunc, AppFunc> Create(SessionManager sessions, OwinSessionOptions options)
+    {
         if (sessions is null)
             throw new ArgumentNullException(nameof(sessions));
-        var seconds = (long)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(5)).TotalSeconds);
+        if (options is null)
+            throw new ArgumentNullException(nameof(options));
+        var seconds = (long)Math.Ceiling(options.RetryAfter.TotalSeconds);
         if (seconds < 0)
-            throw new ArgumentOutOfRangeException(nameof(retryAfter), retryAfter, "retryAfter must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.RetryAfter, "OwinSessionOptions.RetryAfter must not be negative.");
         var unavailable = new Unavailable(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var proxies = ForwardedScheme.Normalize(options.KnownProxies);
         return next =>
         {
             if (next is null)
                 throw new ArgumentNullException(nameof(next));
-            return environment => InvokeAsync(next, environment, unavailable);
+            return proxies.Length == 0
+                ? environment => InvokeAsync(next, environment, unavailable)
+                : environment =>
+                {
+                    environment[OwinKeys.KnownProxies] = proxies;
+                    return InvokeAsync(next, environment, unavailable);
+                };
         };
     }
 

@@ -71,7 +71,44 @@ public sealed class HostBehaviourTests(string hostName, string store)
     {
         using var client = NewClient();
         var reply = await client.GetAsync("/get");
-        reply.Should().BeEquivalentTo(new Reply(200, null, "The name on the /set was: ", [], null, null));
+        reply.Should().BeEquivalentTo(new Reply(200, "text/plain; charset=utf-8", "The name on the /set was: ", [], "no-store", null, Vary: "Cookie", ContentTypeOptions: "nosniff"));
+    }
+
+    [Test]
+    public async Task Stored_flash_text_cannot_be_sniffed_as_html()
+    {
+        using var client = NewClient();
+        const string Script = "<script>alert(document.cookie)</script>";
+        await client.GetAsync("/flash/set?key=x&value=" + Uri.EscapeDataString(Script));
+
+        foreach (var reply in new[] { await client.GetAsync("/flash/peek?key=x"), await client.GetAsync("/flash/get?key=x"), await client.GetAsync("/flash/get?key=x") })
+        {
+            reply.ContentType.Should().Be("text/plain; charset=utf-8", "stored text is text, whatever it looks like");
+            reply.ContentTypeOptions.Should().Be("nosniff");
+        }
+        (await client.GetAsync("/flash/peek?key=x")).Body.Should().Be("no flash: x");
+        foreach (var path in new[] { "/", "/set", "/counter", "/flash/get", "/nope" })
+            (await client.GetAsync(path)).ContentTypeOptions.Should().Be("nosniff", "{0} is not sniffed either", path);
+    }
+
+    [Test]
+    public async Task Shared_cache_cannot_serve_one_users_session_page_to_another()
+    {
+        using var client = NewClient();
+        await client.GetAsync("/set");
+
+        // A read of an existing session sets no cookie, yet its page is that user's: no shared cache may keep it.
+        foreach (var path in new[] { "/get", "/all", "/flash/peek?key=none" })
+        {
+            var reply = await client.GetAsync(path);
+            reply.SetCookies.Should().BeEmpty("{0} only reads", path);
+            reply.Vary.Should().Be("Cookie", "{0} depends on the request's cookie", path);
+            reply.CacheControl.Should().Be("no-store", "{0} was built from a session", path);
+        }
+
+        var root = await client.GetAsync("/");
+        root.Vary.Should().BeNull("a page that starts no session does not depend on the cookie");
+        root.CacheControl.Should().BeNull();
     }
 
     [Test]
@@ -80,7 +117,7 @@ public sealed class HostBehaviourTests(string hostName, string store)
         using var client = NewClient();
         var set = await client.GetAsync("/set");
         set.Status.Should().Be(200);
-        set.ContentType.Should().BeNull();
+        set.ContentType.Should().Be("text/plain; charset=utf-8");
         set.Body.Should().Be("All ok session setted to: iris");
         set.SetCookies.Should().ContainSingle().Which.Should().Match(header => Reply.NormalizeSetCookie(header) == SessionCookie);
         set.CacheControl.Should().Be("no-store");

@@ -5,7 +5,8 @@ using System.Text.RegularExpressions;
 namespace Sessions.Hosts.Tests;
 
 /// <summary>What a test compares of one response: status, content type, body and the session-related headers.</summary>
-public sealed record Reply(int Status, string? ContentType, string Body, IReadOnlyList<string> SetCookies, string? CacheControl, string? Allow, string? RetryAfter = null)
+public sealed record Reply(int Status, string? ContentType, string Body, IReadOnlyList<string> SetCookies, string? CacheControl, string? Allow, string? RetryAfter = null,
+    string? Vary = null, string? ContentTypeOptions = null)
 {
     /// <summary>The session ID the last Set-Cookie for <c>sid</c> carries (empty for a deletion), or <see langword="null"/>.</summary>
     public string? CookieValue
@@ -27,7 +28,7 @@ public sealed record Reply(int Status, string? ContentType, string Body, IReadOn
     /// <c>max-age</c> becomes <c>&lt;expires&gt;</c>; everything else (attribute names, order, values) is kept verbatim.
     /// </summary>
     public string Normalized() =>
-        $"{Status} | {ContentType ?? "-"} | {Body} | cache-control: {CacheControl ?? "-"} | allow: {Allow ?? "-"} | set-cookie: [{string.Join(" || ", SetCookies.Select(NormalizeSetCookie))}]";
+        $"{Status} | {ContentType ?? "-"} | {Body} | cache-control: {CacheControl ?? "-"} | vary: {Vary ?? "-"} | x-content-type-options: {ContentTypeOptions ?? "-"} | allow: {Allow ?? "-"} | set-cookie: [{string.Join(" || ", SetCookies.Select(NormalizeSetCookie))}]";
 
     private static readonly Regex Id = new("^[A-Za-z0-9_-]{43}$", RegexOptions.CultureInvariant);
 

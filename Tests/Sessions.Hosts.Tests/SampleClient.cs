@@ -48,7 +48,9 @@ public sealed class SampleClient : IDisposable
             response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies.ToList() : [],
             response.Headers.TryGetValues("Cache-Control", out var cache) ? string.Join(", ", cache) : null,
             response.Content.Headers.TryGetValues("Allow", out var allow) ? string.Join(", ", allow) : null,
-            response.Headers.TryGetValues("Retry-After", out var retry) ? string.Join(", ", retry) : null);
+            response.Headers.TryGetValues("Retry-After", out var retry) ? string.Join(", ", retry) : null,
+            response.Headers.TryGetValues("Vary", out var vary) ? string.Join(", ", vary) : null,
+            response.Headers.TryGetValues("X-Content-Type-Options", out var options) ? string.Join(", ", options) : null);
     }
 
     /// <summary>GETs <paramref name="path"/> over a raw socket with the given header lines (bytes as given), and parses the reply.</summary>
@@ -84,7 +86,7 @@ public sealed class SampleClient : IDisposable
             body = Dechunk(body);
         return new Reply(status, Header("Content-Type"), Encoding.UTF8.GetString(body),
             headers.Where(h => h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList(),
-            Header("Cache-Control"), Header("Allow"));
+            Header("Cache-Control"), Header("Allow"), Header("Retry-After"), Header("Vary"), Header("X-Content-Type-Options"));
     }
 
     private static byte[] Dechunk(byte[] body)

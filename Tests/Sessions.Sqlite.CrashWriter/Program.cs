@@ -206,4 +206,8 @@ internal sealed class Carrier(string? id) : ICookieCarrier
     public void WriteCookie(in SessionCookie cookie)
     {
     }
+
+    public void MarkPrivate()
+    {
+    }
 }

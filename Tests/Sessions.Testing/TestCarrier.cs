@@ -27,8 +27,17 @@ public sealed class TestCarrier : ICookieCarrier
     /// <summary>The formatted <c>Set-Cookie</c> headers, in order.</summary>
     public IEnumerable<string> SetCookieHeaders => Written.Select(c => c.ToString());
 
-    /// <summary>Whether the response would carry <c>Cache-Control: no-store</c>.</summary>
+    /// <summary>Whether a cookie write marked the response <c>Cache-Control: no-store</c> (whatever the application set).</summary>
     public bool NoStore { get; private set; }
+
+    /// <summary>How many times the core marked the response private (<c>Vary: Cookie</c>, <c>Cache-Control: no-store</c> unless set).</summary>
+    public int PrivateMarks { get; private set; }
+
+    /// <inheritdoc />
+    public void MarkPrivate()
+    {
+        PrivateMarks++;
+    }
 
     /// <summary>Set to make <see cref="WriteCookie"/> throw as a host does once the response started.</summary>
     public bool ResponseStarted { get; set; }

@@ -20,6 +20,10 @@ internal sealed class BenchCarrier : ICookieCarrier
     {
     }
 
+    public void MarkPrivate()
+    {
+    }
+
     public int CookiesWritten { get; private set; }
 
     public void WriteCookie(in SessionCookie cookie) => CookiesWritten++;

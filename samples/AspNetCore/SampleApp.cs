@@ -16,6 +16,12 @@ public static class SampleApp
         if (options.Store != "memory")
             builder.Services.AddSingleton(_ => options.CreateDatabase()!); // created, and disposed at shutdown, by the container
         var app = builder.Build();
+        // No browser sniffs a response (stored session text, a flash) as HTML or script.
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
         app.UseSessions();
         Map(app);
         return app;
@@ -31,33 +37,33 @@ public static class SampleApp
         {
             var session = await sessions.StartAsync(context);
             session.Set("name", "iris");
-            await context.Response.WriteAsync("All ok session setted to: " + session.GetString("name"));
+            await WriteTextAsync(context, "All ok session setted to: " + session.GetString("name"));
         });
 
         app.MapGet("/get", async context =>
         {
             var session = await sessions.StartAsync(context);
-            await context.Response.WriteAsync("The name on the /set was: " + session.GetString("name", ""));
+            await WriteTextAsync(context, "The name on the /set was: " + session.GetString("name", ""));
         });
 
         app.MapGet("/delete", async context =>
         {
             var session = await sessions.StartAsync(context);
-            await context.Response.WriteAsync("deleted: " + (session.Delete("name") ? "true" : "false"));
+            await WriteTextAsync(context, "deleted: " + (session.Delete("name") ? "true" : "false"));
         });
 
         app.MapGet("/clear", async context =>
         {
             var session = await sessions.StartAsync(context);
             session.Clear();
-            await context.Response.WriteAsync("cleared");
+            await WriteTextAsync(context, "cleared");
         });
 
         app.MapGet("/update", async context =>
-            await context.Response.WriteAsync("updated: " + (await sessions.ShiftExpirationAsync(context) ? "true" : "false")));
+            await WriteTextAsync(context, "updated: " + (await sessions.ShiftExpirationAsync(context) ? "true" : "false")));
 
         app.MapGet("/destroy", async context =>
-            await context.Response.WriteAsync("destroyed: " + (await sessions.DestroyAsync(context) ? "true" : "false")));
+            await WriteTextAsync(context, "destroyed: " + (await sessions.DestroyAsync(context) ? "true" : "false")));
 
         app.MapGet("/set_immutable", async context =>
         {
@@ -65,7 +71,7 @@ public static class SampleApp
             session.SetImmutable("businessEdit", BusinessModel.Defaults());
             // Changing what Get returned does not change the session: the value is immutable.
             session.Get<List<BusinessModel>>("businessEdit")[0].Name = "Gabriel";
-            await context.Response.WriteAsync("[]businessModel[0].Name set to: " + session.Get<List<BusinessModel>>("businessEdit")[0].Name);
+            await WriteTextAsync(context, "[]businessModel[0].Name set to: " + session.Get<List<BusinessModel>>("businessEdit")[0].Name);
         });
 
         app.MapGet("/get_immutable", async context =>
@@ -78,7 +84,7 @@ public static class SampleApp
                 return;
             }
             models[0].Name = "Kataras";
-            await context.Response.WriteAsync("[]businessModel[0].Name remains: " + session.Get<List<BusinessModel>>("businessEdit")[0].Name);
+            await WriteTextAsync(context, "[]businessModel[0].Name remains: " + session.Get<List<BusinessModel>>("businessEdit")[0].Name);
         });
 
         app.MapGet("/flash/set", async context =>
@@ -88,7 +94,7 @@ public static class SampleApp
             var value = context.Request.Query["value"].ToString();
             var session = await sessions.StartAsync(context);
             session.SetFlash(key, value);
-            await context.Response.WriteAsync($"flash set: {key}={value}");
+            await WriteTextAsync(context, $"flash set: {key}={value}");
         });
 
         app.MapGet("/flash/get", async context => await Flash(context, consume: true));
@@ -97,11 +103,11 @@ public static class SampleApp
         app.MapGet("/counter", async context =>
         {
             var session = await sessions.StartAsync(context);
-            await context.Response.WriteAsync(session.Increment("counter").ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await WriteTextAsync(context, session.Increment("counter").ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
 
         app.MapGet("/renew", async context =>
-            await context.Response.WriteAsync("renewed: " + (await sessions.RenewIdAsync(context) ? "true" : "false")));
+            await WriteTextAsync(context, "renewed: " + (await sessions.RenewIdAsync(context) ? "true" : "false")));
 
         app.MapGet("/all", async context =>
         {
@@ -119,11 +125,18 @@ public static class SampleApp
             if (value is null)
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
-                await context.Response.WriteAsync("no flash: " + key);
+                await WriteTextAsync(context, "no flash: " + key);
                 return;
             }
-            await context.Response.WriteAsync(value.ToString() ?? "");
+            await WriteTextAsync(context, value.ToString() ?? "");
         }
+    }
+
+    /// <summary>Writes a plain-text body, saying so: stored text is never left to a browser's sniffing.</summary>
+    private static Task WriteTextAsync(HttpContext context, string text)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text);
     }
 
     private static async Task<string?> RequireKeyAsync(HttpContext context)
@@ -132,7 +145,7 @@ public static class SampleApp
         if (key.Length > 0)
             return key;
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        await context.Response.WriteAsync("missing query parameter 'key'");
+        await WriteTextAsync(context, "missing query parameter 'key'");
         return null;
     }
 }

@@ -26,6 +26,7 @@ public static class SampleApp
         var query = mark < 0 ? null : target.Substring(mark + 1);
 
         var response = context.Response;
+        response.Headers.Set("X-Content-Type-Options", "nosniff"); // no browser sniffs stored text as HTML
         RouteResult result;
         try
         {

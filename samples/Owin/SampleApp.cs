@@ -25,6 +25,7 @@ public static class SampleApp
 
     private static async Task ServeAsync(SessionManager sessions, IDictionary<string, object> environment)
     {
+        ((IDictionary<string, string[]>)environment["owin.ResponseHeaders"])["X-Content-Type-Options"] = ["nosniff"]; // no browser sniffs stored text as HTML
         var result = await RouteContract.HandleAsync(new OwinSessions(sessions, environment),
             (string)environment["owin.RequestMethod"], (string)environment["owin.RequestPath"], (string)environment["owin.RequestQueryString"]);
 

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace Sessions.Samples;
 
 /// <summary>
-/// What a route answers: status, content type (none when <see langword="null"/>, as ASP.NET Core's <c>WriteAsync</c>), body,
-/// and the <c>Allow</c> header a 405 carries.
+/// What a route answers: status, content type (none when <see langword="null"/>: the empty bodies of 404 and 405), body,
+/// and the <c>Allow</c> header a 405 carries. Every text body says <c>text/plain; charset=utf-8</c> and every response
+/// <c>X-Content-Type-Options: nosniff</c>, so a browser never sniffs stored session text (a flash) as HTML or script.
 /// </summary>
 internal readonly record struct RouteResult(int StatusCode, string? ContentType, string Body, string? Allow = null);
 
@@ -113,7 +114,7 @@ internal static class RouteContract
                     return MissingKey();
                 var session = await sessions.StartAsync().ConfigureAwait(false);
                 var value = route == "/flash/get" ? session.GetFlash(key) : session.PeekFlash(key);
-                return value is null ? new RouteResult(404, null, "no flash: " + key) : Ok(value.ToString() ?? "");
+                return value is null ? new RouteResult(404, TextPlain, "no flash: " + key) : Ok(value.ToString() ?? "");
             }
             case "/counter":
             {
@@ -130,9 +131,9 @@ internal static class RouteContract
         }
     }
 
-    private static RouteResult Ok(string body) => new(200, null, body);
+    private static RouteResult Ok(string body) => new(200, TextPlain, body);
 
-    private static RouteResult MissingKey() => new(400, null, "missing query parameter 'key'");
+    private static RouteResult MissingKey() => new(400, TextPlain, "missing query parameter 'key'");
 
     /// <summary>The route a path names, matched as ASP.NET Core routing does: case-insensitive, one optional trailing slash.</summary>
     private static string? Match(string path)
