@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Sessions.HttpListener;
+namespace Sessions;
 
 /// <summary>Whether a request forwarded by a known proxy arrived at that proxy over HTTPS (<c>X-Forwarded-Proto</c>).</summary>
 internal static class ForwardedScheme
