@@ -36,10 +36,12 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
     private int _count;
 
     /// <summary>
-    /// The most sessions held at once unless configured otherwise: 100,000. An empty session takes about 250 bytes and a
-    /// small one (a counter) about 550, so the bound keeps a flood of new sessions to tens of megabytes; at the default
+    /// The most sessions held at once unless configured otherwise: 100,000. An empty session takes about 300 bytes and a
+    /// small one (a counter) about 600, so the bound keeps a flood of new sessions to tens of megabytes; at the default
     /// 30-minute idle timeout it still admits a steady 55 new sessions a second. A site with more concurrent sessions
-    /// raises it (<see cref="SessionConfig.MemoryMaxSessions"/>, or the constructor) or uses a shared database.
+    /// raises it (<see cref="SessionConfig.MemoryMaxSessions"/>, or the constructor) or uses a shared database. The
+    /// ceiling is this bound times <see cref="SessionConfig.MaxPayloadBytes"/> (about 6.5 GB at the defaults) when every
+    /// session is filled with what clients send: an application that stores client input lowers one or the other.
     /// </summary>
     public const int DefaultMaxSessions = 100_000;
 
