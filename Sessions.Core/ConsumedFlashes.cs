@@ -2,52 +2,29 @@ namespace Sessions;
 
 /// <summary>
 /// The flashes a request has read (consumed): gone from the session for the next request, still readable in this one.
-/// Allocated on the first read of a flash only.
+/// Allocated on the first read of a flash only; indexed like a record (see <see cref="OrderedEntries{T}"/>), so reading
+/// N flashes is O(N).
 /// </summary>
 internal sealed class ConsumedFlashes
 {
-    private KeyValuePair<string, object?>[] _items = new KeyValuePair<string, object?>[4];
+    private OrderedEntries<object?> _items;
 
-    public int Count { get; private set; }
+    public int Count => _items.Count;
 
+    /// <summary>Adds a consumed flash; one read again after being set again goes last.</summary>
     public void Add(string key, object? value)
     {
-        Remove(key);
-        if (Count == _items.Length)
-            Array.Resize(ref _items, Count * 2);
-        _items[Count++] = new KeyValuePair<string, object?>(key, value);
+        _items.Remove(key, out _);
+        _items.Put(key, value, 0);
     }
 
-    public bool TryGet(string key, out object? value)
-    {
-        var index = IndexOf(key);
-        value = index < 0 ? null : _items[index].Value;
-        return index >= 0;
-    }
+    public bool TryGet(string key, out object? value) => _items.TryGet(key, out value);
 
-    public bool Remove(string key)
-    {
-        var index = IndexOf(key);
-        if (index < 0)
-            return false;
-        Array.Copy(_items, index + 1, _items, index, Count - index - 1);
-        _items[--Count] = default;
-        return true;
-    }
+    public bool Remove(string key) => _items.Remove(key, out _);
 
     public void CopyTo(Dictionary<string, object?> target)
     {
-        for (var i = 0; i < Count; i++)
-            target[_items[i].Key] = _items[i].Value;
-    }
-
-    private int IndexOf(string key)
-    {
-        for (var i = 0; i < Count; i++)
-        {
-            if (string.Equals(_items[i].Key, key, StringComparison.Ordinal))
-                return i;
-        }
-        return -1;
+        foreach (var item in _items.AsSpan())
+            target[item.Key] = item.Value;
     }
 }

@@ -5,8 +5,25 @@ namespace Sessions;
 /// <summary>
 /// The default database: sessions in this process's memory, values kept as live objects (no serialisation), every
 /// request of a session sharing one record. Expired sessions are removed lazily on access and by one periodic sweep
-/// (not a timer per session); an optional bound caps the number of sessions. Sessions are lost when the process ends.
+/// (not a timer per session). Sessions are lost when the process ends.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Memory is bounded by default. Any client without a cookie can create a session on a route that writes one, so the number
+/// of sessions is capped (<see cref="DefaultMaxSessions"/>, 100,000, unless the constructor or
+/// <see cref="SessionConfig.MemoryMaxSessions"/> says otherwise), and each session is capped by
+/// <see cref="SessionConfig.MaxKeys"/> (values and flashes together) and <see cref="SessionConfig.MaxPayloadBytes"/>
+/// (values and flashes as the session measures them when they are written: see <see cref="Session.Set"/>).
+/// </para>
+/// <para>
+/// When the bound is reached, the first write of a new session throws <see cref="SessionLimitExceededException"/>: that
+/// session is not stored and gets no cookie, and the host answers the request as for any unhandled exception unless the
+/// application catches it. Sessions already stored keep working (reads, writes, new keys within their own limits), and
+/// new sessions are accepted again as soon as sessions end (destroyed, or expired and swept). A flood of cookieless
+/// requests therefore fills the bound and locks out new visitors until the idle timeout empties it, but cannot exhaust
+/// the process.
+/// </para>
+/// </remarks>
 public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, ISessionExpirationSource, ISessionCounter, IDisposable
 {
     private readonly ConcurrentDictionary<string, SessionRecord> _records = new(StringComparer.Ordinal);
@@ -18,9 +35,19 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
     private readonly ITimer _sweeper;
     private int _count;
 
+    /// <summary>
+    /// The most sessions held at once unless configured otherwise: 100,000. An empty session takes about 300 bytes and a
+    /// small one (a counter) about 600, so the bound keeps a flood of new sessions to tens of megabytes; at the default
+    /// 30-minute idle timeout it still admits a steady 55 new sessions a second. A site with more concurrent sessions
+    /// raises it (<see cref="SessionConfig.MemoryMaxSessions"/>, or the constructor) or uses a shared database. The
+    /// ceiling is this bound times <see cref="SessionConfig.MaxPayloadBytes"/> (about 6.5 GB at the defaults) when every
+    /// session is filled with what clients send: an application that stores client input lowers one or the other.
+    /// </summary>
+    public const int DefaultMaxSessions = 100_000;
+
     /// <summary>Creates an empty memory database.</summary>
     /// <param name="timeProvider">The clock of the sweep (the system clock by default).</param>
-    /// <param name="maxSessions">The most sessions held at once; a new session beyond it fails with <see cref="SessionLimitExceededException"/>. <see langword="null"/>: unbounded.</param>
+    /// <param name="maxSessions">The most sessions held at once (default <see cref="DefaultMaxSessions"/>); the first write of a new session beyond it fails with <see cref="SessionLimitExceededException"/>. Pass <see cref="int.MaxValue"/> to lift the bound.</param>
     /// <param name="sweepInterval">How often expired sessions are removed (default one minute).</param>
     public MemorySessionDatabase(TimeProvider? timeProvider = null, int? maxSessions = null, TimeSpan? sweepInterval = null)
     {
@@ -33,7 +60,7 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
 #if NET9_0_OR_GREATER
         _lookup = _records.GetAlternateLookup<ReadOnlySpan<char>>();
 #endif
-        _maxSessions = maxSessions ?? int.MaxValue;
+        _maxSessions = maxSessions ?? DefaultMaxSessions;
         _sweeper = _time.CreateTimer(static state => ((MemorySessionDatabase)state!).Sweep(), this, interval, interval);
     }
 
@@ -45,6 +72,9 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
 
     /// <inheritdoc />
     public bool CompletesSynchronously => true;
+
+    /// <summary>The most sessions held at once (see <see cref="DefaultMaxSessions"/>).</summary>
+    public int MaxSessions => _maxSessions;
 
     /// <summary>The number of sessions held, expired ones not yet swept included.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -178,7 +208,7 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
         if (Interlocked.Increment(ref _count) > _maxSessions)
         {
             Interlocked.Decrement(ref _count);
-            throw new SessionLimitExceededException($"The memory session database holds {_maxSessions} sessions, its configured maximum; no new session can start until some end.");
+            throw new SessionLimitExceededException($"The memory session database holds {_maxSessions} sessions, its configured maximum (SessionConfig.MemoryMaxSessions, or the constructor's maxSessions); no new session can start until some end. Existing sessions keep working.");
         }
         if (_records.TryAdd(id, record))
             return true;

@@ -274,9 +274,16 @@ public sealed class Session : IAsyncDisposable
     }
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>; with the memory database the object itself is kept (no copy).</summary>
+    /// <remarks>
+    /// On the memory database the value is measured toward <see cref="SessionConfig.MaxPayloadBytes"/> here, once: a
+    /// string by its UTF-8 length, a byte array by its base64 length, a number or boolean by its JSON text, any other
+    /// object by serialising it once to JSON (counted, not kept; an object that cannot be serialised counts its key only).
+    /// Reads measure nothing. An object changed after it was set counts as it was when set, until it is set again.
+    /// Databases that store copies count the serialised payload at commit instead.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">The key holds an immutable value, the session was destroyed in this request, or the response has started.</exception>
     /// <exception cref="SessionEndedException">Another request destroyed or renewed the session meanwhile.</exception>
-    /// <exception cref="SessionLimitExceededException">The session already holds <see cref="SessionConfig.MaxKeys"/> keys.</exception>
+    /// <exception cref="SessionLimitExceededException">The session already holds <see cref="SessionConfig.MaxKeys"/> keys (values and flashes), or, on the memory database, the value would take it past <see cref="SessionConfig.MaxPayloadBytes"/>.</exception>
     public void Set(string key, object? value) => Store(key, new SessionValue(value, false));
 
     /// <summary>
@@ -335,13 +342,18 @@ public sealed class Session : IAsyncDisposable
     // ----- flashes ------------------------------------------------------------------------------------------------
 
     /// <summary>Sets a flash message: readable (repeatedly) by the first request that reads it, gone from the request after.</summary>
+    /// <exception cref="SessionLimitExceededException">The session already holds <see cref="SessionConfig.MaxKeys"/> keys (values and flashes), or, on the memory database, the flash would take it past <see cref="SessionConfig.MaxPayloadBytes"/>.</exception>
     public void SetFlash(string key, object? value)
     {
         ValidateKey(key);
         using (Lock())
         {
+            var exists = _record.TryGetFlash(key, out _);
+            if (!exists)
+                CheckKeyCount(key);
+            var size = LiveSize(key, value, exists ? _record.FlashSize(key) : 0);
             BeginWrite();
-            _record.SetFlash(key, value);
+            _record.SetFlash(key, value, size);
             _changes?.SetFlash(key, value);
             _consumed?.Remove(key);
         }
@@ -548,12 +560,37 @@ public sealed class Session : IAsyncDisposable
             var exists = _record.TryGetValue(key, out var current);
             if (exists && current.IsImmutable && !replaceImmutable)
                 throw new InvalidOperationException($"The session key '{key}' holds an immutable value: Set cannot change it (use SetImmutable to replace it, or Delete it first).");
-            if (!exists && _record.Count >= _manager.Config.MaxKeys)
-                throw new SessionLimitExceededException($"The session already holds {_record.Count} keys, the most SessionConfig.MaxKeys allows; '{key}' was not stored.");
+            if (!exists)
+                CheckKeyCount(key);
+            var size = LiveSize(key, value.Value, exists ? _record.ValueSize(key) : 0);
             BeginWrite();
-            _record.SetValue(key, value);
+            _record.SetValue(key, value, size);
             _changes?.SetValue(key, value);
         }
+    }
+
+    /// <summary>Refuses a new key once the session holds <see cref="SessionConfig.MaxKeys"/> values and flashes together.</summary>
+    private void CheckKeyCount(string key)
+    {
+        var held = _record.Count + _record.FlashCount;
+        if (held >= _manager.Config.MaxKeys)
+            throw new SessionLimitExceededException($"The session already holds {held} keys (values and flashes), the most SessionConfig.MaxKeys allows; '{key}' was not stored.");
+    }
+
+    /// <summary>
+    /// On live records (the memory database), what the item counts toward <see cref="SessionConfig.MaxPayloadBytes"/>
+    /// (see <see cref="LivePayload"/>), refusing a write that would take the session past it; a write that does not grow
+    /// the session is always allowed. Databases that store copies count the payload themselves at commit: 0 here.
+    /// </summary>
+    private int LiveSize(string key, object? value, int replacedSize)
+    {
+        if (_strategy.TracksChanges)
+            return 0;
+        var size = LivePayload.Measure(key, value);
+        var total = _record.PayloadBytes - replacedSize + size;
+        if (size > replacedSize && total > _manager.Config.MaxPayloadBytes)
+            throw new SessionLimitExceededException($"The session would hold {total} bytes of keys, values and flashes, more than SessionConfig.MaxPayloadBytes ({_manager.Config.MaxPayloadBytes}); '{key}' was not stored.");
+        return size;
     }
 
     /// <summary>Every write passes here first: it refuses writes the request can no longer make, and establishes a new session.</summary>

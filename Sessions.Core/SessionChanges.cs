@@ -13,10 +13,13 @@ namespace Sessions;
 /// </remarks>
 public sealed class SessionChanges
 {
-    private readonly List<KeyValuePair<string, SessionValue>> _setValues = [];
+    // Keyed lookups are indexed past a few items (see OrderedEntries), so a request that writes or consumes N keys is O(N).
+    private OrderedEntries<SessionValue> _setValues;
     private readonly List<string> _deletedKeys = [];
-    private readonly List<KeyValuePair<string, object?>> _setFlashes = [];
+    private HashSet<string>? _deletedKeyIndex;
+    private OrderedEntries<object?> _setFlashes;
     private readonly List<string> _deletedFlashes = [];
+    private HashSet<string>? _deletedFlashIndex;
 
     private Guid _token;
 
@@ -46,7 +49,7 @@ public sealed class SessionChanges
     public bool Cleared { get; private set; }
 
     /// <summary>The final value of each key set in this request, in the order the keys were first set.</summary>
-    public IReadOnlyList<KeyValuePair<string, SessionValue>> SetValues => _setValues;
+    public IReadOnlyList<KeyValuePair<string, SessionValue>> SetValues => _setValues.AsSegment();
 
     /// <summary>The keys deleted in this request.</summary>
     public IReadOnlyList<string> DeletedKeys => _deletedKeys;
@@ -55,7 +58,7 @@ public sealed class SessionChanges
     public bool FlashesCleared { get; private set; }
 
     /// <summary>The flashes set in this request.</summary>
-    public IReadOnlyList<KeyValuePair<string, object?>> SetFlashes => _setFlashes;
+    public IReadOnlyList<KeyValuePair<string, object?>> SetFlashes => _setFlashes.AsSegment();
 
     /// <summary>The flashes consumed or deleted in this request.</summary>
     public IReadOnlyList<string> DeletedFlashes => _deletedFlashes;
@@ -84,13 +87,13 @@ public sealed class SessionChanges
             record.ClearValues();
         foreach (var key in _deletedKeys)
             record.RemoveValue(key);
-        foreach (var value in _setValues)
+        foreach (var value in _setValues.AsSpan())
             record.SetValue(value.Key, value.Value);
         if (FlashesCleared)
             record.ClearFlashes();
         foreach (var key in _deletedFlashes)
             record.RemoveFlash(key);
-        foreach (var flash in _setFlashes)
+        foreach (var flash in _setFlashes.AsSpan())
             record.SetFlash(flash.Key, flash.Value);
         if (MovesAbsoluteDeadline)
             record.AbsoluteDeadline = AbsoluteDeadline;
@@ -107,13 +110,12 @@ public sealed class SessionChanges
 
     internal void MoveIdleDeadline(DateTimeOffset deadline) => IdleDeadline = deadline;
 
-    internal void SetValue(string key, SessionValue value) => Put(_setValues, key, value);
+    internal void SetValue(string key, SessionValue value) => _setValues.Put(key, value, 0);
 
     internal void DeleteValue(string key)
     {
-        RemoveKey(_setValues, key);
-        if (!_deletedKeys.Contains(key))
-            _deletedKeys.Add(key);
+        _setValues.Remove(key, out _);
+        AddOnce(_deletedKeys, ref _deletedKeyIndex, key);
     }
 
     internal void ClearValues()
@@ -121,15 +123,15 @@ public sealed class SessionChanges
         Cleared = true;
         _setValues.Clear();
         _deletedKeys.Clear();
+        _deletedKeyIndex = null;
     }
 
-    internal void SetFlash(string key, object? value) => Put(_setFlashes, key, value);
+    internal void SetFlash(string key, object? value) => _setFlashes.Put(key, value, 0);
 
     internal void DeleteFlash(string key)
     {
-        RemoveKey(_setFlashes, key);
-        if (!_deletedFlashes.Contains(key))
-            _deletedFlashes.Add(key);
+        _setFlashes.Remove(key, out _);
+        AddOnce(_deletedFlashes, ref _deletedFlashIndex, key);
     }
 
     internal void ClearFlashes()
@@ -137,6 +139,7 @@ public sealed class SessionChanges
         FlashesCleared = true;
         _setFlashes.Clear();
         _deletedFlashes.Clear();
+        _deletedFlashIndex = null;
     }
 
     /// <summary>A change set that creates <paramref name="record"/> whole under a new ID (the core uses it for <c>RenewId</c>; tools use it to import sessions).</summary>
@@ -146,29 +149,25 @@ public sealed class SessionChanges
         changes.MoveAbsoluteDeadline(record.AbsoluteDeadline);
         changes.MoveIdleDeadline(record.IdleDeadline);
         foreach (var value in record.Values)
-            changes._setValues.Add(value);
+            changes._setValues.Put(value.Key, value.Value, 0);
         foreach (var flash in record.Flashes)
-            changes._setFlashes.Add(flash);
+            changes._setFlashes.Put(flash.Key, flash.Value, 0);
         return changes;
     }
 
-    private static void Put<T>(List<KeyValuePair<string, T>> items, string key, T value)
+    /// <summary>Adds <paramref name="key"/> to <paramref name="keys"/> unless it is there; a set answers "is it there" once the list outgrows a scan.</summary>
+    private static void AddOnce(List<string> keys, ref HashSet<string>? index, string key)
     {
-        for (var i = 0; i < items.Count; i++)
+        if (index is not null)
         {
-            if (items[i].Key == key)
-            {
-                items[i] = new KeyValuePair<string, T>(key, value);
-                return;
-            }
+            if (index.Add(key))
+                keys.Add(key);
+            return;
         }
-        items.Add(new KeyValuePair<string, T>(key, value));
-    }
-
-    private static void RemoveKey<T>(List<KeyValuePair<string, T>> items, string key)
-    {
-        var index = items.FindIndex(item => item.Key == key);
-        if (index >= 0)
-            items.RemoveAt(index);
+        if (keys.Contains(key))
+            return;
+        keys.Add(key);
+        if (keys.Count > OrderedEntries<string>.IndexThreshold)
+            index = new HashSet<string>(keys, StringComparer.Ordinal);
     }
 }

@@ -64,14 +64,27 @@ public sealed class SessionConfig
     /// <summary>A custom ID generator. Its IDs are checked on every call (base64url, 22 to 128 characters).</summary>
     public Func<string>? SessionIdGenerator { get; set; }
 
-    /// <summary>The most keys one session holds (default 256).</summary>
+    /// <summary>The most keys one session holds, values and flashes together (default 256); a write of a new key beyond it throws <see cref="SessionLimitExceededException"/>.</summary>
     public int MaxKeys { get; set; } = 256;
 
     /// <summary>The longest key, in characters (default 256).</summary>
     public int MaxKeyLength { get; set; } = 256;
 
-    /// <summary>The largest serialised session, in bytes, for databases that serialise (default 64 KB).</summary>
+    /// <summary>
+    /// The largest session, in bytes of keys, values and flashes (default 64 KB). Databases that serialise count
+    /// <see cref="SessionValueCodec.PayloadSize"/> and refuse the commit; the memory database counts each value or flash
+    /// once, when it is written, and refuses the write (strings by their UTF-8 length, other objects by their JSON, see
+    /// <see cref="Session.Set"/>). A write that would exceed it throws <see cref="SessionLimitExceededException"/>.
+    /// </summary>
     public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// The most sessions the memory database the manager creates (when <see cref="Database"/> is <see langword="null"/>)
+    /// holds at once (default <see cref="MemorySessionDatabase.DefaultMaxSessions"/>, 100,000); a new session beyond it
+    /// fails on its first write with <see cref="SessionLimitExceededException"/>. A database passed in
+    /// <see cref="Database"/> has its own bound (<see cref="MemorySessionDatabase"/>'s constructor).
+    /// </summary>
+    public int MemoryMaxSessions { get; set; } = MemorySessionDatabase.DefaultMaxSessions;
 
     /// <summary>The largest <c>Set-Cookie</c> header, in bytes (default 4096, what browsers keep).</summary>
     public int MaxCookieBytes { get; set; } = 4096;
@@ -140,6 +153,8 @@ public sealed class SessionConfig
             throw Invalid(nameof(MaxKeyLength), $"{MaxKeyLength} must be positive.");
         if (MaxPayloadBytes <= 0)
             throw Invalid(nameof(MaxPayloadBytes), $"{MaxPayloadBytes} must be positive.");
+        if (MemoryMaxSessions <= 0)
+            throw Invalid(nameof(MemoryMaxSessions), $"{MemoryMaxSessions} must be positive.");
         if (MaxCookieBytes < 128)
             throw Invalid(nameof(MaxCookieBytes), $"{MaxCookieBytes} is too small for a session cookie (at least 128).");
         if (TimeProvider is null)

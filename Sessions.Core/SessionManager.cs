@@ -32,7 +32,7 @@ public sealed class SessionManager : IDisposable
         Config = (config ?? new SessionConfig()).Validated();
         _time = Config.TimeProvider;
         if (Config.Database is null)
-            _ownDatabase = new MemorySessionDatabase(_time);
+            _ownDatabase = new MemorySessionDatabase(_time, Config.MemoryMaxSessions);
         UseDatabase(Config.Database ?? _ownDatabase!);
     }
 

@@ -7,10 +7,9 @@ namespace Sessions;
 /// </summary>
 public sealed class SessionRecord
 {
-    private KeyValuePair<string, SessionValue>[] _values = [];
-    private int _valueCount;
-    private KeyValuePair<string, object?>[] _flashes = [];
-    private int _flashCount;
+    private OrderedEntries<SessionValue> _values;
+    private OrderedEntries<object?> _flashes;
+    private long _payloadBytes;
     // Deadlines as UTC ticks so the memory sweeper reads them without tearing; 0 means "none".
     private long _absoluteTicks;
     private long _idleTicks;
@@ -65,71 +64,86 @@ public sealed class SessionRecord
     public bool IsEnded { get; private set; }
 
     /// <summary>The number of values.</summary>
-    public int Count => _valueCount;
+    public int Count => _values.Count;
 
     /// <summary>The number of flashes.</summary>
-    public int FlashCount => _flashCount;
+    public int FlashCount => _flashes.Count;
 
     /// <summary>The values in insertion order.</summary>
-    public ReadOnlySpan<KeyValuePair<string, SessionValue>> Values => _values.AsSpan(0, _valueCount);
+    public ReadOnlySpan<KeyValuePair<string, SessionValue>> Values => _values.AsSpan();
 
     /// <summary>The flashes in insertion order.</summary>
-    public ReadOnlySpan<KeyValuePair<string, object?>> Flashes => _flashes.AsSpan(0, _flashCount);
+    public ReadOnlySpan<KeyValuePair<string, object?>> Flashes => _flashes.AsSpan();
+
+    /// <summary>
+    /// The payload bytes counted for the values and flashes a session of live records wrote (see
+    /// <see cref="SessionConfig.MaxPayloadBytes"/>); items set directly on the record count 0.
+    /// </summary>
+    internal long PayloadBytes => _payloadBytes;
 
     /// <summary>Reads a value.</summary>
-    public bool TryGetValue(string key, out SessionValue value)
-    {
-        var index = IndexOf(_values, _valueCount, key);
-        value = index < 0 ? default : _values[index].Value;
-        return index >= 0;
-    }
+    public bool TryGetValue(string key, out SessionValue value) => _values.TryGet(key, out value);
 
     /// <summary>Adds or replaces a value; a new key goes last, a replaced one keeps its place.</summary>
-    public void SetValue(string key, SessionValue value) => Put(ref _values, ref _valueCount, key, value);
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    public void SetValue(string key, SessionValue value) => SetValue(key, value, 0);
+
+    /// <summary>Adds or replaces a value that counts <paramref name="size"/> payload bytes.</summary>
+    internal void SetValue(string key, SessionValue value, int size) =>
+        _payloadBytes += _values.Put(key ?? throw new ArgumentNullException(nameof(key)), value, size);
+
+    /// <summary>The payload bytes the value under <paramref name="key"/> counts.</summary>
+    internal int ValueSize(string key) => _values.SizeOf(key);
 
     /// <summary>Removes a value; <see langword="true"/> when it existed.</summary>
-    public bool RemoveValue(string key) => Remove(_values, ref _valueCount, key);
+    public bool RemoveValue(string key)
+    {
+        var removed = _values.Remove(key, out var delta);
+        _payloadBytes += delta;
+        return removed;
+    }
 
     /// <summary>Removes every value; flashes stay.</summary>
     public void ClearValues()
     {
-        Array.Clear(_values, 0, _valueCount);
-        _valueCount = 0;
+        _payloadBytes -= _values.Clear();
     }
 
     /// <summary>Reads a flash.</summary>
-    public bool TryGetFlash(string key, out object? value)
-    {
-        var index = IndexOf(_flashes, _flashCount, key);
-        value = index < 0 ? null : _flashes[index].Value;
-        return index >= 0;
-    }
+    public bool TryGetFlash(string key, out object? value) => _flashes.TryGet(key, out value);
 
     /// <summary>Adds or replaces a flash.</summary>
-    public void SetFlash(string key, object? value) => Put(ref _flashes, ref _flashCount, key, value);
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    public void SetFlash(string key, object? value) => SetFlash(key, value, 0);
+
+    /// <summary>Adds or replaces a flash that counts <paramref name="size"/> payload bytes.</summary>
+    internal void SetFlash(string key, object? value, int size) =>
+        _payloadBytes += _flashes.Put(key ?? throw new ArgumentNullException(nameof(key)), value, size);
+
+    /// <summary>The payload bytes the flash under <paramref name="key"/> counts.</summary>
+    internal int FlashSize(string key) => _flashes.SizeOf(key);
 
     /// <summary>Removes a flash; <see langword="true"/> when it existed.</summary>
-    public bool RemoveFlash(string key) => Remove(_flashes, ref _flashCount, key);
+    public bool RemoveFlash(string key)
+    {
+        var removed = _flashes.Remove(key, out var delta);
+        _payloadBytes += delta;
+        return removed;
+    }
 
     /// <summary>Removes every flash.</summary>
     public void ClearFlashes()
     {
-        Array.Clear(_flashes, 0, _flashCount);
-        _flashCount = 0;
+        _payloadBytes -= _flashes.Clear();
     }
 
     /// <summary>A new record with the same values, flashes and deadlines (used to move a session to a new ID).</summary>
-    public SessionRecord Copy()
+    public SessionRecord Copy() => new(AbsoluteDeadline, IdleDeadline)
     {
-        var copy = new SessionRecord(AbsoluteDeadline, IdleDeadline)
-        {
-            _values = Values.ToArray(),
-            _valueCount = _valueCount,
-            _flashes = Flashes.ToArray(),
-            _flashCount = _flashCount,
-        };
-        return copy;
-    }
+        _values = _values.Copy(),
+        _flashes = _flashes.Copy(),
+        _payloadBytes = _payloadBytes,
+    };
 
     /// <summary>Marks the record ended and drops its contents, so requests still holding it see an empty session.</summary>
     internal void End()
@@ -137,38 +151,5 @@ public sealed class SessionRecord
         IsEnded = true;
         ClearValues();
         ClearFlashes();
-    }
-
-    private static int IndexOf<T>(KeyValuePair<string, T>[] items, int count, string key)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            if (string.Equals(items[i].Key, key, StringComparison.Ordinal))
-                return i;
-        }
-        return -1;
-    }
-
-    private static void Put<T>(ref KeyValuePair<string, T>[] items, ref int count, string key, T value)
-    {
-        var index = IndexOf(items, count, key);
-        if (index >= 0)
-        {
-            items[index] = new KeyValuePair<string, T>(key, value);
-            return;
-        }
-        if (count == items.Length)
-            Array.Resize(ref items, Math.Max(4, count * 2));
-        items[count++] = new KeyValuePair<string, T>(key, value);
-    }
-
-    private static bool Remove<T>(KeyValuePair<string, T>[] items, ref int count, string key)
-    {
-        var index = IndexOf(items, count, key);
-        if (index < 0)
-            return false;
-        Array.Copy(items, index + 1, items, index, count - index - 1);
-        items[--count] = default;
-        return true;
     }
 }

@@ -153,6 +153,7 @@ public class ConfigValidationTests
         ShouldReject(c => c.MaxKeys = 0, nameof(SessionConfig.MaxKeys));
         ShouldReject(c => c.MaxKeyLength = 0, nameof(SessionConfig.MaxKeyLength));
         ShouldReject(c => c.MaxPayloadBytes = -1, nameof(SessionConfig.MaxPayloadBytes));
+        ShouldReject(c => c.MemoryMaxSessions = 0, nameof(SessionConfig.MemoryMaxSessions));
         ShouldReject(c => c.MaxCookieBytes = 127, nameof(SessionConfig.MaxCookieBytes));
     }
 

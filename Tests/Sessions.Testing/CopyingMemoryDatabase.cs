@@ -17,12 +17,21 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
     private readonly Dictionary<string, StoredSession> _sessions = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ended = new(StringComparer.Ordinal);
     private readonly bool _asynchronous;
+    private readonly int _maxSessions;
+    private readonly TimeProvider _time;
     private int _commits;
     private int _loads;
 
     /// <summary>Creates an empty database.</summary>
     /// <param name="asynchronous">Whether every call completes asynchronously (after a yield), like a remote database.</param>
-    public CopyingMemoryDatabase(bool asynchronous = false) => _asynchronous = asynchronous;
+    /// <param name="maxSessions">The most sessions stored at once; a commit creating one more throws <see cref="SessionLimitExceededException"/> and stores nothing. Unbounded by default.</param>
+    /// <param name="timeProvider">The clock <see cref="Sweep"/> compares deadlines with (the system clock by default).</param>
+    public CopyingMemoryDatabase(bool asynchronous = false, int? maxSessions = null, TimeProvider? timeProvider = null)
+    {
+        _asynchronous = asynchronous;
+        _maxSessions = maxSessions ?? int.MaxValue;
+        _time = timeProvider ?? TimeProvider.System;
+    }
 
     /// <inheritdoc />
     public bool SharesRecords => false;
@@ -72,6 +81,8 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
             {
                 if (!changes.IsNew)
                     return false;
+                if (_sessions.Count >= _maxSessions)
+                    throw new SessionLimitExceededException($"The database holds {_maxSessions} sessions, its maximum; the new session was not stored.");
                 stored = new StoredSession();
                 _sessions.Add(id, stored);
             }
@@ -160,6 +171,19 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
         return Count;
     }
 
+    /// <summary>Removes every session whose deadline has passed, as a database with expiring keys does by itself; returns how many.</summary>
+    public int Sweep()
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            var expired = _sessions.Where(s => s.Value.EndsAt <= now).Select(s => s.Key).ToList();
+            foreach (var id in expired)
+                _sessions.Remove(id);
+            return expired.Count;
+        }
+    }
+
     private async ValueTask YieldAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -194,6 +218,8 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
         public DateTimeOffset IdleDeadline { get; set; }
 
         public long Version { get; set; }
+
+        public DateTimeOffset EndsAt => AbsoluteDeadline is { } absolute && absolute < IdleDeadline ? absolute : IdleDeadline;
 
         public SessionRecord ToRecord()
         {

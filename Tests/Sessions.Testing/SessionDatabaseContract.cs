@@ -408,6 +408,34 @@ public abstract class SessionDatabaseContract
     }
 
     [Test]
+    public async Task FlashFlood_CountsTowardMaxKeys_WithTheValues()
+    {
+        var manager = CreateManager(c => c.MaxKeys = 4);
+        var carrier = new TestCarrier();
+        var session = await manager.StartAsync(carrier);
+        session.Set("a", 1);
+        session.Set("b", 2);
+        session.SetFlash("one", "first");
+        session.SetFlash("two", "second");
+
+        session.Invoking(s => s.SetFlash("three", "third")).Should().Throw<SessionLimitExceededException>().WithMessage("*MaxKeys*");
+        session.Invoking(s => s.Set("c", 3)).Should().Throw<SessionLimitExceededException>().WithMessage("*MaxKeys*");
+        session.SetFlash("one", "replaced"); // replacing a flash or a value adds no key
+        session.Set("a", 10);
+        await session.CommitAsync();
+        var id = session.Id;
+
+        var next = await manager.StartAsync(Request(id));
+        next.GetFlash("one").Should().Be("replaced"); // consumed: its key is free again
+        next.SetFlash("three", "third");
+        next.Invoking(s => s.Set("c", 3)).Should().Throw<SessionLimitExceededException>();
+        await next.CommitAsync();
+
+        var record = await Database.LoadAsync(id, CancellationToken.None);
+        (record!.Count + record.FlashCount).Should().Be(4);
+    }
+
+    [Test]
     public async Task PeekFlash_DoesNotConsume()
     {
         var id = await CreateSessionAsync(s => s.SetFlash("notice", "saved"));

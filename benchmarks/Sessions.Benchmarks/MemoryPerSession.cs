@@ -5,7 +5,7 @@ internal static class MemoryPerSession
 {
     public static void Report(int count)
     {
-        using var database = new MemorySessionDatabase();
+        using var database = new MemorySessionDatabase(maxSessions: count);
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var ids = Population.Fill(database, count, TimeProvider.System);
         var after = GC.GetTotalMemory(forceFullCollection: true);

@@ -18,7 +18,7 @@ public class ScaleBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _sessions = new SessionManager();
+        _sessions = new SessionManager(new SessionConfig { MemoryMaxSessions = LiveSessions });
         var ids = Population.Fill(_sessions.Database, LiveSessions, TimeProvider.System);
         _cookies = new string[Probes];
         var random = new Random(42);
