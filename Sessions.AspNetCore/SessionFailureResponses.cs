@@ -7,48 +7,59 @@ namespace Sessions.AspNetCore;
 
 /// <summary>
 /// What a request answers when its session could not be loaded or committed, while the response has not started:
-/// a <see cref="SessionDatabaseException"/> (the store is down or slow) answers <c>503 Service Unavailable</c> with
-/// <c>Retry-After</c>; a <see cref="SessionEndedException"/> (another request destroyed or renewed the session meanwhile)
-/// answers <c>409 Conflict</c>. Both carry <c>Cache-Control: no-store</c> and no cookie, and are logged once. Nothing is
-/// reported as saved when it was not, and no other session is used instead.
+/// a <see cref="SessionDatabaseException"/> (the store is down or slow), or a full memory database, answers
+/// <c>503 Service Unavailable</c> with <c>Retry-After</c>; a <see cref="SessionEndedException"/> (another request
+/// destroyed or renewed the session meanwhile) answers <c>409 Conflict</c>; a session over a limit
+/// (<see cref="SessionLimitExceededException"/>: keys, payload, cookie size) answers <c>413 Content Too Large</c>. Each
+/// carries <c>Cache-Control: no-store</c> and no cookie, and is logged once. Nothing is reported as saved when it was
+/// not, and no other session is used instead.
 /// </summary>
 internal static partial class SessionFailureResponses
 {
     /// <summary>Whether <paramref name="exception"/> is a session failure this policy answers.</summary>
-    public static bool Handles(Exception exception) => exception is SessionDatabaseException or SessionEndedException;
+    public static bool Handles(Exception exception) => SessionFailures.StatusCode(exception) is not null;
 
     public static void Answer(HttpContext context, Exception exception)
     {
+        var status = SessionFailures.StatusCode(exception) ?? StatusCodes.Status500InternalServerError;
         var services = context.RequestServices;
-        var logger = services?.GetService<ILoggerFactory>()?.CreateLogger("Sessions.AspNetCore");
-        var response = context.Response;
-        if (exception is SessionDatabaseException)
+        if (services?.GetService<ILoggerFactory>()?.CreateLogger("Sessions.AspNetCore") is { } logger)
         {
-            if (logger is not null)
-                DatabaseUnavailable(logger, exception);
-            if (response.HasStarted)
-                return;
-            var options = services?.GetService<IOptions<SessionsMiddlewareOptions>>()?.Value ?? new SessionsMiddlewareOptions();
-            response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            response.Headers.RetryAfter = ((long)Math.Ceiling(options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            switch (status)
+            {
+                case StatusCodes.Status503ServiceUnavailable:
+                    DatabaseUnavailable(logger, exception);
+                    break;
+                case StatusCodes.Status409Conflict:
+                    SessionEnded(logger);
+                    break;
+                default:
+                    LimitExceeded(logger, exception.Message);
+                    break;
+            }
         }
-        else
+        var response = context.Response;
+        if (response.HasStarted)
+            return;
+        response.StatusCode = status;
+        if (SessionFailures.HasRetryAfter(status))
         {
-            if (logger is not null)
-                SessionEnded(logger);
-            if (response.HasStarted)
-                return;
-            response.StatusCode = StatusCodes.Status409Conflict;
+            var options = services?.GetService<IOptions<SessionsMiddlewareOptions>>()?.Value ?? new SessionsMiddlewareOptions();
+            response.Headers.RetryAfter = ((long)Math.Ceiling(options.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         response.Headers.CacheControl = "no-store";
         response.Headers.Remove("Set-Cookie");
     }
 
     [LoggerMessage(EventId = 1, EventName = "SessionDatabaseUnavailable", Level = LogLevel.Error,
-        Message = "The session database failed; the request was answered 503 Service Unavailable and nothing was stored.")]
+        Message = "The session database failed or is full; the request was answered 503 Service Unavailable and nothing was stored.")]
     private static partial void DatabaseUnavailable(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2, EventName = "SessionEnded", Level = LogLevel.Information,
         Message = "The request's session was ended by another request (destroyed or renewed) before its changes were stored; the request was answered 409 Conflict.")]
     private static partial void SessionEnded(ILogger logger);
+
+    [LoggerMessage(EventId = 3, EventName = "SessionLimitExceeded", Level = LogLevel.Warning,
+        Message = "The request's session went over a limit and was not stored; the request was answered 413 Content Too Large: {Reason}")]
+    private static partial void LimitExceeded(ILogger logger, string reason);
 }

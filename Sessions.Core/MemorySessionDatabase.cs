@@ -208,7 +208,7 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
         if (Interlocked.Increment(ref _count) > _maxSessions)
         {
             Interlocked.Decrement(ref _count);
-            throw new SessionLimitExceededException($"The memory session database holds {_maxSessions} sessions, its configured maximum (SessionConfig.MemoryMaxSessions, or the constructor's maxSessions); no new session can start until some end. Existing sessions keep working.");
+            throw new SessionLimitExceededException($"The memory session database holds {_maxSessions} sessions, its configured maximum (SessionConfig.MemoryMaxSessions, or the constructor's maxSessions); no new session can start until some end. Existing sessions keep working.", isDatabaseFull: true);
         }
         if (_records.TryAdd(id, record))
             return true;

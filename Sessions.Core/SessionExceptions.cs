@@ -37,6 +37,19 @@ public sealed class SessionLimitExceededException : InvalidOperationException
         : base(message)
     {
     }
+
+    /// <summary>Creates the exception for a limit on the whole database rather than on one session.</summary>
+    /// <param name="message">What was refused and why.</param>
+    /// <param name="isDatabaseFull"><see langword="true"/> when the database holds as many sessions as it may: no new session can start until some end.</param>
+    public SessionLimitExceededException(string message, bool isDatabaseFull)
+        : base(message) => IsDatabaseFull = isDatabaseFull;
+
+    /// <summary>
+    /// Whether the database is full (its session bound is reached), a condition that passes as sessions end: the hosts
+    /// answer it <c>503 Service Unavailable</c> with <c>Retry-After</c>. Otherwise one session went over a limit
+    /// (keys, payload, cookie size), which the hosts answer <c>413 Content Too Large</c>.
+    /// </summary>
+    public bool IsDatabaseFull { get; }
 }
 
 /// <summary>The session database failed or did not answer in time. The operation did not happen, or may not have.</summary>

@@ -5,9 +5,10 @@ namespace Sessions.HttpListener;
 
 /// <summary>
 /// The answer to a session failure on a raw HttpListener, the same as the ASP.NET Core and OWIN middleware give:
-/// a <see cref="SessionDatabaseException"/> (the store is down or slow) answers <c>503 Service Unavailable</c> with
-/// <c>Retry-After</c>; a <see cref="SessionEndedException"/> (another request destroyed or renewed the session meanwhile)
-/// answers <c>409 Conflict</c>; both with <c>Cache-Control: no-store</c> and no cookie.
+/// a <see cref="SessionDatabaseException"/> (the store is down or slow) or a full database answers
+/// <c>503 Service Unavailable</c> with <c>Retry-After</c>; a <see cref="SessionEndedException"/> (another request destroyed
+/// or renewed the session meanwhile) answers <c>409 Conflict</c>; a <see cref="SessionLimitExceededException"/> (keys,
+/// payload, cookie size) answers <c>413 Content Too Large</c>; each with <c>Cache-Control: no-store</c> and no cookie.
 /// <code>
 /// try { await HandleAsync(context); }
 /// catch (Exception e) when (context.Response.TryAnswerSessionFailure(e)) { }
@@ -26,19 +27,13 @@ public static class HttpListenerSessionFailures
     {
         if (response is null)
             throw new ArgumentNullException(nameof(response));
-        if (exception is not (SessionDatabaseException or SessionEndedException) || HttpListenerCookieCarrier.HasSentHeaders(response))
+        if (SessionFailures.StatusCode(exception) is not { } status || HttpListenerCookieCarrier.HasSentHeaders(response))
             return false;
         response.Headers.Remove("Set-Cookie");
         response.Headers.Set("Cache-Control", "no-store");
-        if (exception is SessionDatabaseException)
-        {
-            response.StatusCode = 503;
+        response.StatusCode = status;
+        if (SessionFailures.HasRetryAfter(status))
             response.Headers.Set("Retry-After", ((long)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(5)).TotalSeconds)).ToString(CultureInfo.InvariantCulture));
-        }
-        else
-        {
-            response.StatusCode = 409;
-        }
         return true;
     }
 }

@@ -124,21 +124,22 @@ public static class SessionsOwinMiddleware
     }
 
     /// <summary>
-    /// The session-failure policy, as on ASP.NET Core: while the headers have not gone out, a database failure answers
-    /// <c>503 Service Unavailable</c> with <c>Retry-After</c>, a session another request ended <c>409 Conflict</c>, both with no cookie. <see cref="Answer"/> returns
+    /// The session-failure policy, as on every host: while the headers have not gone out, a database failure (or a full
+    /// database) answers <c>503 Service Unavailable</c> with <c>Retry-After</c>, a session another request ended
+    /// <c>409 Conflict</c>, a session over a limit <c>413 Content Too Large</c>, each with no cookie. <see cref="Answer"/> returns
     /// <see langword="false"/> (the failure propagates to the host) once the headers were sent.
     /// </summary>
     private sealed class Unavailable(string retryAfterSeconds)
     {
         public bool Answer(IDictionary<string, object> environment, Exception exception)
         {
-            if (exception is not (SessionDatabaseException or SessionEndedException) || OwinCookieCarrier.Find(environment) is { HasStarted: true })
+            if (SessionFailures.StatusCode(exception) is not { } status || OwinCookieCarrier.Find(environment) is { HasStarted: true })
                 return false;
-            environment[OwinKeys.ResponseStatusCode] = exception is SessionDatabaseException ? 503 : 409;
+            environment[OwinKeys.ResponseStatusCode] = status;
             if (environment.TryGetValue(OwinKeys.ResponseHeaders, out var value) && value is IDictionary<string, string[]> headers)
             {
                 headers.Remove("Set-Cookie");
-                if (exception is SessionDatabaseException)
+                if (SessionFailures.HasRetryAfter(status))
                     headers["Retry-After"] = [retryAfterSeconds];
                 headers["Cache-Control"] = ["no-store"];
             }

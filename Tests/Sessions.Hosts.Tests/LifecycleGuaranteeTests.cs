@@ -94,6 +94,11 @@ public sealed class LifecycleGuaranteeTests(string hostName)
                 await request.BeforeBodyAsync();
                 await request.WriteAsync("set");
                 break;
+            case "/big":
+                (await request.StartAsync()).Set("big", new string('x', 4000));
+                await request.BeforeBodyAsync();
+                await request.WriteAsync("stored?");
+                break;
             case "/get":
                 await request.WriteAsync((await request.StartAsync()).GetString("name", "(none)"));
                 break;
@@ -190,6 +195,40 @@ public sealed class LifecycleGuaranteeTests(string hostName)
             reply.CacheControl.Should().Be("no-store");
             reply.SetCookies.Should().BeEmpty();
         }
+    }
+
+    [Test]
+    public async Task A_session_over_its_payload_limit_at_commit_answers_413_and_stores_nothing()
+    {
+        // The embedded database refuses the commit made just before the response starts: a clean answer, not an aborted response.
+        using var sessions = new SessionManager(new SessionConfig { Database = _database, MaxPayloadBytes = 1024 });
+        await using var host = await GuaranteeHost.StartAsync(hostName, sessions, App);
+        using var client = new SampleClient(host.BaseAddress);
+
+        var reply = await client.SendAsync(HttpMethod.Get, "/big", cookieHeader: null);
+
+        reply.Status.Should().Be(413);
+        reply.SetCookies.Should().BeEmpty();
+        reply.CacheControl.Should().Be("no-store");
+        (await _database.CountAsync(CancellationToken.None)).Should().Be(0);
+    }
+
+    [Test]
+    public async Task A_full_memory_database_answers_503_with_Retry_After_and_existing_sessions_keep_working()
+    {
+        using var memory = new MemorySessionDatabase(maxSessions: 1);
+        using var sessions = new SessionManager(new SessionConfig { Database = memory });
+        await using var host = await GuaranteeHost.StartAsync(hostName, sessions, App);
+        using var client = new SampleClient(host.BaseAddress);
+        var first = await client.SendAsync(HttpMethod.Get, "/set", cookieHeader: null);
+        var cookie = first.SetCookies.Should().ContainSingle().Subject.Split(';')[0];
+
+        var refused = await client.SendAsync(HttpMethod.Get, "/set", cookieHeader: null);
+
+        refused.Status.Should().Be(503);
+        refused.RetryAfter.Should().Be("5");
+        refused.SetCookies.Should().BeEmpty();
+        (await client.SendAsync(HttpMethod.Get, "/get", cookie)).Body.Should().Be("iris", "the session stored before the bound keeps working");
     }
 
     private async Task<string> CreateSessionAsync()
