@@ -4,7 +4,7 @@ using Sessions.Samples.AspNetCore;
 
 namespace Sessions.AspNetCore.Tests;
 
-/// <summary>The route contract of SPEC §7, on the ASP.NET Core sample running on Kestrel, driven like a browser.</summary>
+/// <summary>The route contract (docs/samples.md), on the ASP.NET Core sample running on Kestrel, driven like a browser.</summary>
 [TestFixture]
 public sealed class SampleRouteTests
 {

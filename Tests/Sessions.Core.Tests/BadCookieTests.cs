@@ -5,7 +5,7 @@ using static Sessions.Core.Tests.TestSupport;
 namespace Sessions.Core.Tests;
 
 /// <summary>
-/// security.md §6.1 and SPEC §4: every bad cookie gives a fresh session, never an exception, never an adopted ID, and a
+/// Every bad cookie gives a fresh session, never an exception, never an adopted ID, and a
 /// malformed value never reaches the database.
 /// </summary>
 public class BadCookieTests

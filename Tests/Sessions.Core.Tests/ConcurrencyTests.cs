@@ -5,7 +5,7 @@ using static Sessions.Core.Tests.TestSupport;
 namespace Sessions.Core.Tests;
 
 /// <summary>
-/// go-sessions-spec §10 items 37 and 65, security.md §6.3: concurrent requests of one session (each its own carrier with
+/// Concurrent requests of one session (each its own carrier with
 /// the same cookie), Destroy and RenewId racing them, and event handlers calling back into the manager. Completion is
 /// asserted with timeouts, never sleeps.
 /// </summary>

@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>SPEC §1 and §3, security.md §6.2 #23–24: an invalid configuration throws at construction, naming the field.</summary>
+/// <summary>An invalid configuration throws at construction, naming the field.</summary>
 public class ConfigValidationTests
 {
     private static void ShouldReject(Action<SessionConfig> configure, string field)

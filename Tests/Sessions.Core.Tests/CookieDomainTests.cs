@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 12–16: the cookie's Domain attribute, and the public suffix list behind it.</summary>
+/// <summary>The cookie's Domain attribute, and the public suffix list behind it.</summary>
 public class CookieDomainTests
 {
     private const string SmallList = """

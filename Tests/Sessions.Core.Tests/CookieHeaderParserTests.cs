@@ -1,6 +1,6 @@
 namespace Sessions.Core.Tests;
 
-/// <summary>The one Cookie header parser every host uses (security.md §6.1 #4, #14).</summary>
+/// <summary>The one Cookie header parser every host uses (docs/security.md).</summary>
 public class CookieHeaderParserTests
 {
     private static List<string> Values(string? header, string name = "sid")

@@ -4,7 +4,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 1–11: how and when the session cookie is issued.</summary>
+/// <summary>How and when the session cookie is issued.</summary>
 public class CookieIssuingTests
 {
     [Test]

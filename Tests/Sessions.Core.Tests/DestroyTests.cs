@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 32–38: Destroy, DestroyById, DestroyAll and the Destroyed event.</summary>
+/// <summary>Destroy, DestroyById, DestroyAll and the Destroyed event.</summary>
 public class DestroyTests
 {
     private static List<SessionEventArgs> Record(SessionManager manager)

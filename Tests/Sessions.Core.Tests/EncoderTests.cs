@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 17–20: the cookie value encoder (go-sessions' Encode/Decode).</summary>
+/// <summary>The cookie value encoder (go-sessions' Encode/Decode).</summary>
 public class EncoderTests
 {
     /// <summary>A reversible, tamper-evident-enough encoder for tests: "v1." plus the reversed ID.</summary>

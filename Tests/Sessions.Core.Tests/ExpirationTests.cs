@@ -4,7 +4,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 21–31: server-side expiry, idle timeout, UpdateExpiration and ShiftExpiration (fake clock only).</summary>
+/// <summary>Server-side expiry, idle timeout, UpdateExpiration and ShiftExpiration (fake clock only).</summary>
 public class ExpirationTests
 {
     private static (SessionManager Manager, FakeTimeProvider Clock, List<SessionEventArgs> Events) Build(Action<SessionConfig>? configure = null)

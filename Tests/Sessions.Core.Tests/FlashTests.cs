@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 55–61 and SPEC §2: the flash message lifecycle.</summary>
+/// <summary>The flash message lifecycle.</summary>
 public class FlashTests
 {
     private SessionManager _manager = null!;

@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 40–42 and SPEC §2: SetImmutable is a deep snapshot nothing can change.</summary>
+/// <summary>SetImmutable is a deep snapshot nothing can change.</summary>
 public class ImmutableTests
 {
     public sealed class BusinessModel

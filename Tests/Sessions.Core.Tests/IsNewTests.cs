@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 item 48: when <see cref="Session.IsNew"/> is true, and the Created event.</summary>
+/// <summary>When <see cref="Session.IsNew"/> is true, and the Created event.</summary>
 public class IsNewTests
 {
     private SessionManager _manager = null!;

@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>SPEC §5 Memory: the periodic sweeper (no timer per session), the optional session bound, and its events.</summary>
+/// <summary>The memory database: the periodic sweeper (no timer per session), the optional session bound, and its events.</summary>
 public class MemoryDatabaseTests
 {
     private static SessionRecord Record(DateTimeOffset idleDeadline, DateTimeOffset? absolute = null) => new(absolute, idleDeadline);

@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>SPEC §1 RenewId (new in the port) and security.md §6.1 #13, §6.3 #29/#31: the fixation defence.</summary>
+/// <summary>RenewId, new in the port: the fixation defence.</summary>
 public class RenewIdTests
 {
     [Test]

@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>SPEC §3 SessionIdGenerator and security.md §6.3 #34: ID generation and the ID format gate.</summary>
+/// <summary>SessionConfig.SessionIdGenerator: ID generation and the ID format gate.</summary>
 public class SessionIdTests
 {
     [Test]

@@ -5,7 +5,7 @@ using static Sessions.Core.Tests.TestSupport;
 namespace Sessions.Core.Tests;
 
 /// <summary>
-/// go-sessions-spec §10 items 49–54, in the port's tolerant form (SPEC §2): conversions depend on the value only, a missing
+/// Conversions depend on the value only, a missing
 /// key throws <see cref="SessionKeyNotFoundException"/>, an impossible conversion <see cref="SessionValueConversionException"/>.
 /// </summary>
 public class TypedGetterTests

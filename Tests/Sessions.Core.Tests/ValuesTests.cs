@@ -3,7 +3,7 @@ using static Sessions.Core.Tests.TestSupport;
 
 namespace Sessions.Core.Tests;
 
-/// <summary>go-sessions-spec §10 items 39 and 43–47: Get, Set, Delete, Clear, GetAll and VisitAll.</summary>
+/// <summary>Get, Set, Delete, Clear, GetAll and VisitAll.</summary>
 public class ValuesTests
 {
     [Test]

@@ -3,7 +3,7 @@ using System.Net;
 namespace Sessions.Hosts.Tests;
 
 /// <summary>
-/// The behaviour every host's sample must show, over real HTTP (SPEC §6-7): the whole route contract with exact
+/// The behaviour every host's sample must show, over real HTTP: the whole route contract with exact
 /// status codes, content types and bodies; the same Set-Cookie attributes; flashes, immutability, Destroy and RenewId;
 /// and the same outcome for odd Cookie headers. Each test runs once per host and store (memory; Redis and the embedded
 /// database, which store copies and so depend on each host's commit path); <see cref="CrossHostTranscriptTests"/>

@@ -4,7 +4,7 @@ namespace Sessions.Hosts.Tests;
 
 /// <summary>
 /// Odd <c>Cookie</c> headers, each sent to <c>/get</c> on a host that holds a live session <c>{id}</c> (name=iris):
-/// whether the session is adopted must not depend on the host (security.md §4.8, ASVS 5.0 1.5.3).
+/// Whether the session is adopted must not depend on the host (ASVS 5.0 1.5.3; docs/security.md).
 /// </summary>
 public static class OddCookieCases
 {

@@ -1,4 +1,4 @@
-// The route contract of every sample (SPEC §7), on ASP.NET Core:
+// The route contract of every sample (docs/samples.md), on ASP.NET Core:
 //   dotnet run --project samples/AspNetCore -- --urls http://127.0.0.1:8080 [--store memory|redis|embedded] [--redis HOST:PORT] [--db PATH]
 try
 {

@@ -2,7 +2,7 @@ using Sessions.AspNetCore;
 
 namespace Sessions.Samples.AspNetCore;
 
-/// <summary>The sample application: the route contract of SPEC §7 on ASP.NET Core, built so tests can start it on any port.</summary>
+/// <summary>The sample application: the route contract (docs/samples.md) on ASP.NET Core, built so tests can start it on any port.</summary>
 public static class SampleApp
 {
     /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store memory|redis|embedded</c>, <c>--redis</c>, <c>--db</c>).</summary>

@@ -4,7 +4,7 @@ using Sessions.HttpListener;
 
 namespace Sessions.Samples.HttpListener;
 
-/// <summary>The sample application: the route contract of SPEC §7 on a raw HttpListener, startable in-process by tests on any port.</summary>
+/// <summary>The sample application: the route contract (docs/samples.md) on a raw HttpListener, startable in-process by tests on any port.</summary>
 public static class SampleApp
 {
     /// <summary>Starts listening on the <c>--urls</c> of <paramref name="args"/> (with or without trailing slash); dispose the result to stop.</summary>

@@ -6,7 +6,7 @@ using AppFunc = System.Func<System.Collections.Generic.IDictionary<string, objec
 namespace Sessions.Samples.Owin;
 
 /// <summary>
-/// The sample application: the route contract of SPEC §7 as an OWIN 1.0 <c>AppFunc</c> behind the Sessions OWIN
+/// The sample application: the route contract (docs/samples.md) as an OWIN 1.0 <c>AppFunc</c> behind the Sessions OWIN
 /// middleware, served by <see cref="OwinHttpListenerHost"/>. In Katana the same app is <c>app.Use(SessionsOwinMiddleware.Create(sessions))</c>
 /// and <c>sessions.Start(context.Environment)</c>.
 /// </summary>

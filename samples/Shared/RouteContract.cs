@@ -20,7 +20,7 @@ internal interface IRequestSessions
 }
 
 /// <summary>
-/// The route contract of SPEC §7, written once for the hosts without a router (HttpListener, OWIN): the same routes,
+/// The route contract (docs/samples.md), written once for the hosts without a router (HttpListener, OWIN): the same routes,
 /// status codes, content types and bodies as samples/AspNetCore/SampleApp.cs. The cross-host test suite compares them.
 /// </summary>
 internal static class RouteContract
