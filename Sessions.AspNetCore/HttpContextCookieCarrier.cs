@@ -115,12 +115,8 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
     {
         foreach (var value in vary)
         {
-            foreach (var part in (value ?? string.Empty).Split(','))
-            {
-                var name = part.Trim();
-                if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
-                    return true;
-            }
+            if (VaryHeader.NamesCookie(value))
+                return true;
         }
         return false;
     }

@@ -111,24 +111,10 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
         var vary = headers.Get("Vary");
         if (vary is null)
             headers.Set("Vary", "Cookie");
-        else if (!VariesByCookie(vary))
+        else if (!VaryHeader.NamesCookie(vary))
             headers.Set("Vary", vary + ", Cookie");
         if (headers.Get("Cache-Control") is null)
             headers.Set("Cache-Control", "no-store");
-    }
-
-    /// <summary>Whether a <c>Vary</c> value already names <c>Cookie</c> (or <c>*</c>, which varies on everything).</summary>
-    internal static bool VariesByCookie(string? vary)
-    {
-        if (vary is null)
-            return false;
-        foreach (var part in vary.Split(','))
-        {
-            var name = part.Trim();
-            if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
-                return true;
-        }
-        return false;
     }
 
     private static Func<HttpListenerResponse, bool>? BindSentHeaders()

@@ -101,7 +101,7 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         {
             headers["Vary"] = ["Cookie"];
         }
-        else if (!VariesByCookie(string.Join(",", vary)))
+        else if (!VaryHeader.NamesCookie(string.Join(",", vary)))
         {
             var values = new string[vary.Length + 1];
             Array.Copy(vary, values, vary.Length);
@@ -110,20 +110,6 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         }
         if (!headers.TryGetValue("Cache-Control", out var cacheControl) || cacheControl is not { Length: > 0 })
             headers["Cache-Control"] = ["no-store"];
-    }
-
-    /// <summary>Whether a <c>Vary</c> value already names <c>Cookie</c> (or <c>*</c>, which varies on everything).</summary>
-    internal static bool VariesByCookie(string? vary)
-    {
-        if (vary is null)
-            return false;
-        foreach (var part in vary.Split(','))
-        {
-            var name = part.Trim();
-            if (name == "*" || string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase))
-                return true;
-        }
-        return false;
     }
 
     /// <summary>The request's carrier, created on first use.</summary>
