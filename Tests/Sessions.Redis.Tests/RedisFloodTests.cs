@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Sessions.Testing;
+using StackExchange.Redis;
+
+namespace Sessions.Redis.Tests;
+
+/// <summary>
+/// A flood of cookieless first writes (one new session each) against a real redis-server. Redis has no session-count
+/// bound of its own: the outcome is that every request gets a session and a cookie, Redis holds every session until its
+/// TTL (each key carries one), and the process stays flat, holding nothing per session. Bound Redis's memory with
+/// <c>maxmemory</c> and the <c>noeviction</c> policy, never an eviction policy that could drop a live session silently:
+/// at the bound Redis then refuses the writes, and the commit fails loudly instead of losing a session.
+/// </summary>
+[NonParallelizable]
+public sealed class RedisFloodTests
+{
+    private const int Requests = 100_000;
+    private const int Concurrency = 32;
+    private const long ProcessGrowthBound = 32L * 1024 * 1024;
+
+    private RedisServerTarget? _target;
+
+    [OneTimeSetUp]
+    public void StartServer() => _target = new RedisServerTarget();
+
+    [OneTimeTearDown]
+    public void StopServer() => _target?.Dispose();
+
+    [Test]
+    public async Task SessionFlood_OfCookielessFirstWrites_IsAllHeldByRedisWithATtl_TheProcessStaysFlat_AndDestroyAllEmptiesIt()
+    {
+        var target = _target!;
+        var options = new RedisSessionOptions { KeyPrefix = $"flood{Guid.NewGuid():N}:" };
+        using var database = new RedisSessionDatabase(target.Connection, options);
+        using var manager = new SessionManager(new SessionConfig { Database = database });
+
+        // Warm up (JIT, script load, connection buffers) before the baseline, then remove the warm-up sessions.
+        for (var i = 0; i < 100; i++)
+            await FirstWriteAsync(manager, i);
+        await database.DestroyAllAsync(CancellationToken.None);
+        var baseline = ManagedMemoryAfterFullGc();
+        var elapsed = Stopwatch.StartNew();
+
+        var sample = new string?[Requests / 1_000];
+        var accepted = 0;
+        var withCookie = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (i, _) =>
+        {
+            var (id, cookie) = await FirstWriteAsync(manager, i);
+            Interlocked.Increment(ref accepted);
+            if (cookie == id)
+                Interlocked.Increment(ref withCookie);
+            if (i % 1_000 == 0)
+                sample[i / 1_000] = id;
+        });
+
+        var flood = elapsed.Elapsed;
+        var growth = ManagedMemoryAfterFullGc() - baseline;
+        TestContext.Out.WriteLine($"{Requests} first writes in {flood.TotalSeconds:0.0} s; managed memory grew by {growth / 1024.0 / 1024.0:0.00} MB.");
+
+        accepted.Should().Be(Requests, "Redis has no session-count bound: no request is refused");
+        withCookie.Should().Be(Requests, "every accepted request got exactly one cookie naming its session");
+        growth.Should().BeLessThan(ProcessGrowthBound, "the process holds nothing per session (grew by {0} bytes)", growth);
+        (await database.CountAsync(CancellationToken.None)).Should().Be(Requests, "Redis holds every session");
+
+        var raw = target.Connection.GetDatabase();
+        var ceiling = new SessionConfig().IdleTimeout + options.ExpirySlack;
+        foreach (var id in sample)
+        {
+            id.Should().NotBeNull();
+            var ttl = await raw.KeyTimeToLiveAsync(database.KeyOf(id!));
+            ttl.Should().NotBeNull("every session key expires on its own");
+            ttl!.Value.Should().BeGreaterThan(TimeSpan.Zero).And.BeLessThanOrEqualTo(ceiling);
+        }
+        var found = await raw.HashGetAllAsync(database.KeyOf(sample[^1]!));
+        found.Should().NotBeEmpty();
+
+        await database.DestroyAllAsync(CancellationToken.None);
+        (await database.CountAsync(CancellationToken.None)).Should().Be(0);
+        RedisTarget.KeysOn(target.Ports[0], options.KeyPrefix + "*").Should().BeEmpty("DestroyAll leaves nothing of the flood behind");
+    }
+
+    private static async Task<(string Id, string? Cookie)> FirstWriteAsync(SessionManager manager, int i)
+    {
+        var request = new TestCarrier(); // no cookie: every request is a first visit
+        var session = await manager.StartAsync(request);
+        session.Set("n", i);
+        await session.CommitAsync();
+        return (session.Id, request.Written.Count == 1 && request.Written[0].Name == SessionConfig.DefaultCookieName ? request.Written[0].Value : null);
+    }
+
+    private static long ManagedMemoryAfterFullGc()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return GC.GetTotalMemory(true);
+    }
+}
