@@ -186,10 +186,22 @@ public sealed class SessionManager : IDisposable
     private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, ISessionDatabase database, CancellationToken cancellationToken)
     {
         var candidates = ReadCandidateIds(carrier.CookieHeader);
+        // Two or more candidates (decoys before the real cookie, say) cost one round trip when the database can batch;
+        // a single one keeps the plain load.
+        SessionRecord?[]? loaded = null;
+        if (candidates.Count > 1 && database is ISessionBatchLoader batchLoader)
+        {
+            var ids = new string[candidates.Count];
+            for (var i = 0; i < ids.Length; i++)
+                ids[i] = candidates[i];
+            loaded = await batchLoader.LoadManyAsync(ids, cancellationToken).ConfigureAwait(false);
+            if (loaded.Length != ids.Length)
+                throw new InvalidOperationException($"{database.GetType().Name}.LoadManyAsync returned {loaded.Length} records for {ids.Length} IDs.");
+        }
         for (var i = 0; i < candidates.Count; i++)
         {
             var id = candidates[i];
-            var record = await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
+            var record = loaded is not null ? loaded[i] : await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
             if (record is null)
             {
                 Counters.AddUnknown();
