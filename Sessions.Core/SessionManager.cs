@@ -16,7 +16,8 @@ public sealed class SessionManager : IDisposable
     /// cookie are tried in header order, at most this many; malformed values (and repeats) are skipped without a lookup.
     /// A browser sends one value, or a few when cookies of the same name were set on different paths or domains; a header
     /// stuffed with well-formed decoys (cookie bombing) cannot make the database do more than this per request. The whole
-    /// header is read, so padding or malformed decoys cannot hide the real cookie.
+    /// header is read, so padding or malformed decoys cannot hide the real cookie. On a database that implements
+    /// <see cref="ISessionBatchLoader"/>, two or more candidates are loaded in one call (one round trip on Redis).
     /// </summary>
     public const int MaxCookieLookups = 8;
 
