@@ -88,6 +88,23 @@ public interface ISessionCounter
 }
 
 /// <summary>
+/// An optional capability of remote databases: load several sessions in one round trip. The manager uses it when a
+/// request carries two or more candidate IDs for the session cookie, so decoy values placed before the real cookie
+/// cost one round trip, not one each; with a single candidate it calls <see cref="ISessionDatabase.LoadAsync"/>.
+/// </summary>
+public interface ISessionBatchLoader
+{
+    /// <summary>
+    /// Loads several sessions in one round trip, each as <see cref="ISessionDatabase.LoadAsync"/> would.
+    /// </summary>
+    /// <param name="ids">The well-formed session IDs to load.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>One entry per ID, in the order of <paramref name="ids"/>; <see langword="null"/> when that ID is unknown.</returns>
+    /// <remarks>The manager checks the deadlines itself; a database may return expired records.</remarks>
+    ValueTask<SessionRecord?[]> LoadManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// An optional capability of in-process databases: find a session by the ID exactly as the cookie carries it,
 /// synchronously and without allocating, so starting an existing session costs one allocation (the <see cref="Session"/>).
 /// </summary>

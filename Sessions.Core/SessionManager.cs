@@ -16,7 +16,8 @@ public sealed class SessionManager : IDisposable
     /// cookie are tried in header order, at most this many; malformed values (and repeats) are skipped without a lookup.
     /// A browser sends one value, or a few when cookies of the same name were set on different paths or domains; a header
     /// stuffed with well-formed decoys (cookie bombing) cannot make the database do more than this per request. The whole
-    /// header is read, so padding or malformed decoys cannot hide the real cookie.
+    /// header is read, so padding or malformed decoys cannot hide the real cookie. On a database that implements
+    /// <see cref="ISessionBatchLoader"/>, two or more candidates are loaded in one call (one round trip on Redis).
     /// </summary>
     public const int MaxCookieLookups = 8;
 
@@ -186,10 +187,22 @@ public sealed class SessionManager : IDisposable
     private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, ISessionDatabase database, CancellationToken cancellationToken)
     {
         var candidates = ReadCandidateIds(carrier.CookieHeader);
+        // Two or more candidates (decoys before the real cookie, say) cost one round trip when the database can batch;
+        // a single one keeps the plain load.
+        SessionRecord?[]? loaded = null;
+        if (candidates.Count > 1 && database is ISessionBatchLoader batchLoader)
+        {
+            var ids = new string[candidates.Count];
+            for (var i = 0; i < ids.Length; i++)
+                ids[i] = candidates[i];
+            loaded = await batchLoader.LoadManyAsync(ids, cancellationToken).ConfigureAwait(false);
+            if (loaded.Length != ids.Length)
+                throw new InvalidOperationException($"{database.GetType().Name}.LoadManyAsync returned {loaded.Length} records for {ids.Length} IDs.");
+        }
         for (var i = 0; i < candidates.Count; i++)
         {
             var id = candidates[i];
-            var record = await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
+            var record = loaded is not null ? loaded[i] : await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
             if (record is null)
             {
                 Counters.AddUnknown();

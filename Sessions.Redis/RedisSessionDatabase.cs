@@ -21,7 +21,7 @@ namespace Sessions.Redis;
 /// A destroy or renew leaves, next to the session's key and in the same slot, an end marker that lives as long as the
 /// session would have, so a create retried after a lost reply cannot bring the session back under its old ID.
 /// </remarks>
-public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IDisposable
+public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader, IDisposable
 {
     private const int DeleteBatchSize = 256;
     private const int ScanPageSize = 1000;
@@ -138,6 +138,58 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ID
                 return null; // not ours: the session is unknown
             }
             return Decode(entries);
+        }, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One <c>HGETALL</c> per ID, pipelined in one batch: on a single server every command leaves in one write and the
+    /// replies come back together, one round trip. In a Redis Cluster the keys live in different slots, so no one
+    /// transaction or script can read them all; the batch then sends each node its commands at once, all nodes
+    /// concurrently, so the load costs one round trip per node involved, in parallel. Each ID reads as
+    /// <see cref="LoadAsync"/> reads it: a key of another type, or a hash without deadlines, as absent. The whole batch
+    /// fails with <see cref="SessionDatabaseException"/> within <see cref="RedisSessionOptions.OperationTimeout"/>.
+    /// </remarks>
+    public ValueTask<SessionRecord?[]> LoadManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids is null)
+            throw new ArgumentNullException(nameof(ids));
+        if (ids.Count == 0)
+            return new([]);
+        var keys = new RedisKey[ids.Count];
+        for (var i = 0; i < keys.Length; i++)
+            keys[i] = KeyOf(ids[i]);
+        return new(RunAsync("load", async db =>
+        {
+            var batch = db.CreateBatch();
+            var reads = new Task<HashEntry[]>[keys.Length];
+            for (var i = 0; i < keys.Length; i++)
+                reads[i] = batch.HashGetAllAsync(keys[i]);
+            batch.Execute();
+            var records = new SessionRecord?[keys.Length];
+            Exception? failure = null;
+            for (var i = 0; i < reads.Length; i++)
+            {
+                try
+                {
+                    records[i] = Decode(await reads[i].ConfigureAwait(false));
+                }
+                catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+                {
+                    records[i] = null; // not ours: the session is unknown
+                }
+                catch (Exception e) when (failure is null)
+                {
+                    failure = e; // await every read, so none is left unobserved, then fail with the first error
+                }
+                catch (Exception)
+                {
+                    // a later read failed too: observed, the first failure is reported
+                }
+            }
+            if (failure is not null)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            return records;
         }, cancellationToken));
     }
 

@@ -39,6 +39,21 @@ public sealed class CopyingDatabaseContractTests(bool asynchronous) : SessionDat
     }
 
     [Test]
+    public async Task LoadManyAsync_ReturnsOneEntryPerId_InOrder_NullForUnknown_ExpiredIncluded()
+    {
+        var old = await CreateSessionAsync(s => s.Set("old", 1));
+        Time.Advance(IdleTimeout + TimeSpan.FromSeconds(1));
+        var live = await CreateSessionAsync(s => s.Set("live", 2));
+        var unknown = SessionIds.NewId();
+
+        var records = await Copying.LoadManyAsync([live, unknown, old, live], CancellationToken.None);
+
+        records.Select(r => r is null ? null : string.Join(",", r.Values.ToArray().Select(v => v.Key))).Should().Equal("live", null, "old", "live");
+        records[2]!.IsExpired(Time.GetUtcNow()).Should().BeTrue("the manager checks the deadlines itself");
+        records[0].Should().NotBeSameAs(records[3], "every entry is a private copy");
+    }
+
+    [Test]
     public async Task MalformedCookie_IsNeverLookedUp()
     {
         var loads = Copying.Loads;

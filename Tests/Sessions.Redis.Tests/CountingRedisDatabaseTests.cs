@@ -148,6 +148,48 @@ public abstract class CountingRedisDatabaseTests : RedisDatabaseTests
         (await LoadAsync(id)).GetInt32("n").Should().Be(2);
     }
 
+    [Test]
+    public async Task SevenDecoysBeforeTheRealCookie_AreLoadedByOneLoadManyAsyncCall_OfEightPipelinedHgetalls_AndTheSessionIsFound()
+    {
+        var id = await CreateSessionAsync(s => s.Set("name", "iris"));
+        Time.Advance(TimeSpan.FromMinutes(1)); // under a tenth of the idle window: the request writes nothing
+        var recording = new RecordingDatabase(Database);
+        var manager = CreateManager(c => c.Database = recording);
+        var decoys = Enumerable.Range(0, SessionManager.MaxCookieLookups - 1).Select(_ => SessionIds.NewId()).ToList();
+        var header = string.Join("; ", decoys.Append(id).Select(d => $"{SessionConfig.DefaultCookieName}={d}"));
+
+        // The server counts commands, not network round trips: it sees one HGETALL per candidate and nothing else, and
+        // the client side shows they were all handed over in one LoadManyAsync call (one pipelined batch), none alone.
+        var commands = await CountAsync(async () =>
+        {
+            var session = await manager.StartAsync(new TestCarrier(header));
+            session.GetString("name").Should().Be("iris");
+            await session.CommitAsync();
+        });
+
+        commands.Should().Equal(new Dictionary<string, long> { ["hgetall"] = SessionManager.MaxCookieLookups });
+        recording.BatchLoads.Should().Be(1);
+        recording.Loads.Should().Be(0);
+        manager.Counters.Unknown.Should().Be(SessionManager.MaxCookieLookups - 1);
+    }
+
+    [Test]
+    public async Task EightDecoysBeforeTheRealCookie_FillTheLookupCap_InOneLoadManyAsyncCall_OfEightHgetalls()
+    {
+        var id = await CreateSessionAsync(s => s.Set("name", "iris"));
+        var recording = new RecordingDatabase(Database);
+        var manager = CreateManager(c => c.Database = recording);
+        var decoys = Enumerable.Range(0, SessionManager.MaxCookieLookups).Select(_ => SessionIds.NewId()).ToList();
+        var header = string.Join("; ", decoys.Append(id).Select(d => $"{SessionConfig.DefaultCookieName}={d}"));
+
+        var commands = await CountAsync(async () => (await manager.StartAsync(new TestCarrier(header))).IsNew.Should().BeTrue());
+
+        // At most MaxCookieLookups values are looked up: the ninth, the real one, is never tried.
+        commands.Should().Equal(new Dictionary<string, long> { ["hgetall"] = SessionManager.MaxCookieLookups });
+        recording.BatchLoads.Should().Be(1);
+        recording.Loads.Should().Be(0);
+    }
+
     /// <summary>The calls per command the server saw during <paramref name="action"/>, admin commands left out.</summary>
     private async Task<Dictionary<string, long>> CountAsync(Func<Task> action)
     {

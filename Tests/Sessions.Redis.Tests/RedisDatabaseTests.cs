@@ -41,6 +41,65 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
 
     private IDatabase Raw => Target.Connection.GetDatabase();
 
+    // ----- batch loading -----------------------------------------------------------------------------------------------
+
+    [Test]
+    public async Task LoadManyAsync_ReturnsOneEntryPerId_InOrder_NullForUnknown_AndForAKeyOfAnotherType()
+    {
+        var first = await CreateSessionAsync(s => s.Set("first", 1));
+        var second = await CreateSessionAsync(s => s.Set("second", 2));
+        var foreign = SessionIds.NewId();
+        await Raw.StringSetAsync(Redis.KeyOf(foreign), "not a session");
+        var unknown = SessionIds.NewId();
+
+        var records = await Redis.LoadManyAsync([second, unknown, foreign, first, second], CancellationToken.None);
+
+        records.Should().HaveCount(5);
+        records.Select(r => r is null ? null : string.Join(",", r.Values.ToArray().Select(v => v.Key))).Should().Equal("second", null, null, "first", "second");
+        records[3]!.IdleDeadline.Should().Be((await Database.LoadAsync(first, CancellationToken.None))!.IdleDeadline);
+    }
+
+    [Test]
+    public async Task LoadManyAsync_ReturnsExpiredRecords_TheManagerChecksTheDeadlines()
+    {
+        var old = await CreateSessionAsync(s => s.Set("name", "old"));
+        Time.Advance(IdleTimeout + TimeSpan.FromSeconds(1)); // the fake clock only: the key's TTL is real time
+        var live = await CreateSessionAsync(s => s.Set("name", "live"));
+
+        var records = await Redis.LoadManyAsync([old, live], CancellationToken.None);
+
+        records[0].Should().NotBeNull();
+        records[0]!.IsExpired(Time.GetUtcNow()).Should().BeTrue();
+        records[1]!.IsExpired(Time.GetUtcNow()).Should().BeFalse();
+
+        var session = await Manager.StartAsync(new TestCarrier($"{SessionConfig.DefaultCookieName}={old}; {SessionConfig.DefaultCookieName}={live}"));
+        session.Id.Should().Be(live);
+        Manager.Counters.Expired.Should().Be(1);
+        (await Database.LoadAsync(old, CancellationToken.None)).Should().BeNull("the expired candidate is destroyed");
+    }
+
+    [Test]
+    public async Task LoadManyAsync_OfNoIds_SendsNothing_AndOfKeysAcrossSlots_FindsEach()
+    {
+        (await Redis.LoadManyAsync([], CancellationToken.None)).Should().BeEmpty();
+
+        var ids = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            var key = "n" + i;
+            ids.Add(await CreateSessionAsync(s => s.Set(key, i)));
+        }
+
+        var records = await Redis.LoadManyAsync(ids, CancellationToken.None);
+
+        records.Should().OnlyContain(r => r != null);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            records[i]!.Values.ToArray().Select(v => v.Key).Should().Equal("n" + i);
+            records[i]!.IdleDeadline.Should().Be((await Database.LoadAsync(ids[i], CancellationToken.None))!.IdleDeadline);
+        }
+    }
+
     // ----- layout -----------------------------------------------------------------------------------------------------
 
     [Test]
@@ -236,7 +295,10 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
         const int sessions = 40;
         var ids = new List<string>();
         for (var i = 0; i < sessions; i++)
-            ids.Add(await CreateSessionAsync(s => s.Set("n", i)));
+        {
+            var key = "n" + i;
+            ids.Add(await CreateSessionAsync(s => s.Set(key, i)));
+        }
         var foreign = new[] { "other" + Prefix + "{x}", Prefix + "plain", Prefix.TrimEnd(':') + "{y}" };
         foreach (var key in foreign)
             await Raw.StringSetAsync(key, "not a session");

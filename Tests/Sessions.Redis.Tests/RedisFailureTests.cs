@@ -135,6 +135,36 @@ public sealed class RedisFailureTests
     }
 
     [Test]
+    public async Task StalledRedis_ABatchLoadOfSeveralCandidates_FailsWithTheTypedException_AndWorksAfterItResumes()
+    {
+        var redis = Track(RedisProcess.Start(LoopbackPorts.Free()));
+        var database = Track(new RedisSessionDatabase($"127.0.0.1:{redis.Port}", new RedisSessionOptions { OperationTimeout = Timeout }));
+        var manager = Track(new SessionManager(new SessionConfig { Database = database }));
+        var created = await manager.StartAsync(new TestCarrier());
+        created.Set("name", "iris");
+        await created.CommitAsync();
+        var decoy = SessionIds.NewId();
+        var header = $"{SessionConfig.DefaultCookieName}={decoy}; {SessionConfig.DefaultCookieName}={created.Id}";
+
+        redis.Pause();
+        try
+        {
+            var failure = await FailsAsync(() => database.LoadManyAsync([decoy, created.Id], CancellationToken.None).AsTask(), created.Id);
+            failure.Message.Should().Contain("load").And.NotContain(decoy);
+            await FailsAsync(() => manager.StartAsync(new TestCarrier(header)).AsTask(), created.Id);
+        }
+        finally
+        {
+            redis.Resume();
+        }
+
+        var records = await EventuallyAsync(() => database.LoadManyAsync([decoy, created.Id], CancellationToken.None).AsTask());
+        records[0].Should().BeNull();
+        records[1].Should().NotBeNull();
+        (await manager.StartAsync(new TestCarrier(header))).GetString("name").Should().Be("iris");
+    }
+
+    [Test]
     public async Task Cancellation_IsHonouredWhileRedisIsStalled()
     {
         var redis = Track(RedisProcess.Start(LoopbackPorts.Free()));

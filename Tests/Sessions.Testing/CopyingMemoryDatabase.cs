@@ -11,7 +11,7 @@ namespace Sessions.Testing;
 /// through <see cref="JsonValues"/> (no type names from stored data), an immutable object as an <see cref="ImmutableValue"/>.
 /// A destroyed ID is remembered, so a late commit, even one that claims to create the session, never brings it back.
 /// </remarks>
-public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
+public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, StoredSession> _sessions = new(StringComparer.Ordinal);
@@ -21,6 +21,7 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
     private readonly TimeProvider _time;
     private int _commits;
     private int _loads;
+    private int _batchLoads;
 
     /// <summary>Creates an empty database.</summary>
     /// <param name="asynchronous">Whether every call completes asynchronously (after a yield), like a remote database.</param>
@@ -42,8 +43,11 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
     /// <summary>The number of <see cref="CommitAsync"/> calls so far.</summary>
     public int Commits => Volatile.Read(ref _commits);
 
-    /// <summary>The number of <see cref="LoadAsync"/> calls so far.</summary>
+    /// <summary>The number of IDs looked up so far: one per <see cref="LoadAsync"/> call, one per ID of a <see cref="LoadManyAsync"/> call.</summary>
     public int Loads => Volatile.Read(ref _loads);
+
+    /// <summary>The number of <see cref="LoadManyAsync"/> calls so far.</summary>
+    public int BatchLoads => Volatile.Read(ref _batchLoads);
 
     /// <summary>The number of sessions stored.</summary>
     public int Count
@@ -62,6 +66,22 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter
         Interlocked.Increment(ref _loads);
         lock (_gate)
             return _sessions.TryGetValue(id, out var stored) ? stored.ToRecord() : null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SessionRecord?[]> LoadManyAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _batchLoads);
+        Interlocked.Add(ref _loads, ids.Count);
+        var records = new SessionRecord?[ids.Count];
+        lock (_gate)
+        {
+            for (var i = 0; i < records.Length; i++)
+                records[i] = _sessions.TryGetValue(ids[i], out var stored) ? stored.ToRecord() : null;
+        }
+        return records;
     }
 
     /// <inheritdoc />
