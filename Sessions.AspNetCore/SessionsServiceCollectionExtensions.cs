@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,27 @@ public static class SessionsServiceCollectionExtensions
             return new SessionManager(config);
         });
         return services;
+    }
+
+    /// <summary>
+    /// Registers the <see cref="SessionManager"/> as <see cref="AddSessions(IServiceCollection, Action{SessionConfig}?)"/> does,
+    /// binding <see cref="SessionConfig"/> from <paramref name="section"/> (e.g. <c>Cookie</c>, <c>Expires</c> "02:00:00",
+    /// <c>IdleTimeout</c> "00:30:00", <c>CookieSecure</c> "Always"); <paramref name="configure"/> runs after binding. The
+    /// settings are validated at start-up, and a key that names no <see cref="SessionConfig"/> setting fails the start too,
+    /// so a misspelt setting is not silently ignored.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="section">The configuration section, e.g. <c>builder.Configuration.GetSection("Sessions")</c>.</param>
+    /// <param name="configure">Adjusts the settings after binding (e.g. objects configuration cannot hold).</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration section, Action<SessionConfig>? configure = null)
+    {
+        if (services is null)
+            throw new ArgumentNullException(nameof(services));
+        if (section is null)
+            throw new ArgumentNullException(nameof(section));
+        services.AddOptions<SessionConfig>().Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        return services.AddSessions(configure);
     }
 
     /// <summary>Adds the middleware that commits each request's session after the pipeline.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
@@ -43,6 +44,38 @@ public static class RedisSessionServiceCollectionExtensions
         services.AddSingleton(provider => new RedisSessionDatabase(provider.GetRequiredService<IConnectionMultiplexer>(), options));
         services.AddSingleton<ISessionDatabase>(provider => provider.GetRequiredService<RedisSessionDatabase>());
         return services;
+    }
+
+    /// <summary>The configuration key holding the StackExchange.Redis configuration string in <see cref="AddRedisSessionDatabase(IServiceCollection, IConfiguration, Action{RedisSessionOptions}?)"/>.</summary>
+    public const string ConfigurationKey = "Configuration";
+
+    /// <summary>
+    /// Registers a <see cref="RedisSessionDatabase"/> singleton, also as <see cref="ISessionDatabase"/>, from configuration:
+    /// the other keys of <paramref name="section"/> bind to <see cref="RedisSessionOptions"/> (<c>KeyPrefix</c>,
+    /// <c>OperationTimeout</c> "00:00:02", <c>ExpirySlack</c>). With a <c>Configuration</c> key (a StackExchange.Redis
+    /// configuration string, e.g. <c>localhost:6379</c>) the database owns its connection as
+    /// <see cref="AddRedisSessionDatabase(IServiceCollection, string, Action{RedisSessionOptions}?)"/> does; without one it
+    /// uses the <see cref="IConnectionMultiplexer"/> registered in the container.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="section">The configuration section, e.g. <c>configuration.GetSection("Sessions:Redis")</c>.</param>
+    /// <param name="configure">Adjusts the settings after binding; they are checked here, at registration.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    public static IServiceCollection AddRedisSessionDatabase(this IServiceCollection services, IConfiguration section, Action<RedisSessionOptions>? configure = null)
+    {
+        if (services is null)
+            throw new ArgumentNullException(nameof(services));
+        if (section is null)
+            throw new ArgumentNullException(nameof(section));
+        void Bound(RedisSessionOptions options)
+        {
+            section.Bind(options);
+            configure?.Invoke(options);
+        }
+        var configuration = section[ConfigurationKey];
+        return configuration is null
+            ? services.AddRedisSessionDatabase(Bound)
+            : services.AddRedisSessionDatabase(configuration, Bound);
     }
 
     private static RedisSessionOptions Options(Action<RedisSessionOptions>? configure)
