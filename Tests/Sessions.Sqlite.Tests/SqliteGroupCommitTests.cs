@@ -141,6 +141,40 @@ public sealed class SqliteGroupCommitTests
     }
 
     [Test]
+    public async Task WithAGroupCommitDelay_ConcurrentCommitsToOneSessionAndToDistinctOnes_AreAllApplied()
+    {
+        var database = new SqliteSessionDatabase(DbPath, new SqliteSessionDatabaseOptions { GroupCommitDelay = TimeSpan.FromMilliseconds(2) });
+        using (database)
+        using (var manager = new SessionManager(new SessionConfig { Database = database }))
+        {
+            var shared = await manager.StartAsync(new TestCarrier());
+            shared.Set("start", true);
+            await shared.CommitAsync();
+            var ids = new string[32];
+            await Task.WhenAll(Enumerable.Range(0, 32).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    var own = await manager.StartAsync(i == 0 ? new TestCarrier() : Request(ids[w]));
+                    own.Set("n", i);
+                    await own.CommitAsync();
+                    ids[w] = own.Id;
+                    var common = await manager.StartAsync(Request(shared.Id));
+                    common.Set($"w{w}", i);
+                    await common.CommitAsync();
+                }
+            })));
+
+            var stored = await manager.StartAsync(Request(shared.Id));
+            for (var w = 0; w < 32; w++)
+            {
+                stored.Get<int>($"w{w}").Should().Be(9, "each request wrote only its own key of the shared session");
+                (await manager.StartAsync(Request(ids[w]))).Get<int>("n").Should().Be(9);
+            }
+        }
+    }
+
+    [Test]
     public void GroupCommitDelay_OutOfRange_IsRefused()
     {
         var act = () => new SqliteSessionDatabase(DbPath, new SqliteSessionDatabaseOptions { GroupCommitDelay = TimeSpan.FromSeconds(2) });
