@@ -69,6 +69,28 @@ internal sealed class SqliteCommitPlan
     /// <exception cref="SessionLimitExceededException">The stored session would pass the limit; the transaction was rolled back.</exception>
     public bool Execute(PooledConnection connection, byte[] key, ConditionalWeakTable<SessionChanges, StrongBox<long>> created)
     {
+        var result = Apply(connection, key, created, out var createdRow);
+        connection.Execute(result ? "COMMIT" : "ROLLBACK");
+        if (createdRow is { } row)
+            Acknowledge(created, row);
+        return result;
+    }
+
+    /// <summary>Records the row a committed create made (call only once the transaction that wrote it has committed).</summary>
+    public void Acknowledge(ConditionalWeakTable<SessionChanges, StrongBox<long>> created, long row)
+    {
+        created.Remove(_changes);
+        created.Add(_changes, new StrongBox<long>(row));
+    }
+
+    /// <summary>
+    /// Applies the commit inside the caller's transaction (or savepoint) without ending it: <see langword="false"/> (or
+    /// <see cref="SessionLimitExceededException"/>) means the caller must roll back what this wrote. <paramref name="createdRow"/>
+    /// is the row a create made, to pass to <see cref="Acknowledge"/> once committed.
+    /// </summary>
+    public bool Apply(PooledConnection connection, byte[] key, ConditionalWeakTable<SessionChanges, StrongBox<long>> created, out long? createdRow)
+    {
+        createdRow = null;
         long session;
         StoredSession? existing = null;
         if (_changes.IsNew && created.TryGetValue(_changes, out var row))
@@ -77,9 +99,7 @@ internal sealed class SqliteCommitPlan
             var check = connection.Command(StillCreatedSql, "$session", "$key");
             check.Parameters[0].Value = row.Value;
             check.Parameters[1].Value = key;
-            var lives = (long)check.ExecuteScalar()! > 0;
-            connection.Execute("ROLLBACK");
-            return lives;
+            return (long)check.ExecuteScalar()! > 0; // wrote nothing
         }
         if (_changes.IsNew)
         {
@@ -87,20 +107,14 @@ internal sealed class SqliteCommitPlan
             SetDeadlines(insert, _changes.AbsoluteDeadline, _changes.IdleDeadline!.Value);
             insert.Parameters[3].Value = key;
             if (insert.ExecuteScalar() is not long id)
-            {
-                connection.Execute("ROLLBACK");
                 return false; // the ID is taken
-            }
             session = id;
         }
         else
         {
             existing = Find(connection, key);
             if (existing is null)
-            {
-                connection.Execute("ROLLBACK");
                 return false; // destroyed, renewed or purged: never recreated
-            }
             session = existing.Value.Id;
         }
 
@@ -116,10 +130,7 @@ internal sealed class SqliteCommitPlan
         foreach (var item in stored.Values)
             size += item.Size;
         if (size > _limit)
-        {
-            connection.Execute("ROLLBACK");
             throw TooLarge(size);
-        }
 
         Write(connection, session, SqliteSchema.ValueKind, _changes.Cleared, _changes.DeletedKeys, _values, valueOrders);
         Write(connection, session, SqliteSchema.FlashKind, _changes.FlashesCleared, _changes.DeletedFlashes, _flashes, flashOrders);
@@ -131,12 +142,8 @@ internal sealed class SqliteCommitPlan
             update.Parameters[3].Value = session;
             update.ExecuteNonQuery();
         }
-        connection.Execute("COMMIT");
         if (_changes.IsNew)
-        {
-            created.Remove(_changes);
-            created.Add(_changes, new StrongBox<long>(session));
-        }
+            createdRow = session;
         return true;
     }
 

@@ -23,6 +23,11 @@ namespace Sessions.Sqlite;
 /// <para>Microsoft.Data.Sqlite is synchronous: an operation runs on the calling thread once it has a connection (loads in
 /// parallel, writes one at a time), so with <see cref="SqliteSynchronousMode.Full"/> a commit includes the disk sync.
 /// Waiting for a connection is asynchronous, so <see cref="CompletesSynchronously"/> is <see langword="false"/>.</para>
+/// <para>Group commit: commits that arrive while another is being written are applied together by one writer, in one
+/// transaction (each in its own savepoint, so one commit's refusal or error rolls back only its own writes) and
+/// acknowledged after one COMMIT, so with <see cref="SqliteSynchronousMode.Full"/> one disk sync serves the whole group and
+/// no acknowledged commit can be lost. A lone commit goes at once; see <see cref="SqliteSessionDatabaseOptions.GroupCommitDelay"/>.
+/// A queued commit that times out or is cancelled before its group's transaction has begun is not applied.</para>
 /// <para>Every operation ends within <see cref="SqliteSessionDatabaseOptions.OperationTimeout"/>: waiting for the writes
 /// queued before it, for a free connection and for the file's write lock (another connection holding it) all count, and
 /// past it the operation fails with <see cref="SessionDatabaseException"/> naming that setting, having written nothing.
@@ -52,6 +57,11 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly SqlitePurger _purger;
     private readonly ConditionalWeakTable<SessionChanges, StrongBox<long>> _created = new();
+    private readonly object _queueLock = new();
+    private readonly List<QueuedCommit> _queue = [];
+    private bool _draining;
+    private long _groups;
+    private volatile string _waitingFor = "waiting for the other writes of this database queued before it";
     private int _disposed;
 
     /// <summary>Opens (or creates) the session database in the file at <paramref name="path"/>.</summary>
@@ -104,6 +114,19 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     /// <summary>The connection pool, for tests that hold every connection to prove operations wait within their time budget.</summary>
     internal SqliteConnectionPool Pool => _pool;
 
+    /// <summary>The commit groups committed so far (each one transaction and one sync), for tests that prove commits were grouped.</summary>
+    internal long CommitGroups => Interlocked.Read(ref _groups);
+
+    /// <summary>The commits queued and not yet taken into a group, for tests that queue several before letting a group run.</summary>
+    internal int QueuedCommits
+    {
+        get
+        {
+            lock (_queueLock)
+                return _queue.Count;
+        }
+    }
+
     /// <summary>Raised when a background purge fails (the next one retries); the exception never reaches a request.</summary>
     public event Action<Exception>? PurgeFailed;
 
@@ -147,7 +170,210 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
             throw new ArgumentNullException(nameof(changes));
         var plan = new SqliteCommitPlan(record, changes); // serialised and size-checked before the write lock
         var key = SessionIds.Hash(id);
-        return await WriteAsync("commit a session", connection => plan.Execute(connection, key, _created), cancellationToken).ConfigureAwait(false);
+        ThrowIfDisposed(cancellationToken);
+        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
+        var commit = new QueuedCommit(plan, key, deadline);
+        bool lead;
+        lock (_queueLock)
+        {
+            _queue.Add(commit);
+            lead = !_draining;
+            _draining = true;
+        }
+        using (deadline.Token.Register(static state => ((QueuedCommit)state!).Abandon(), commit))
+        {
+            if (lead)
+                _ = DrainAsync(leader: true); // a lone commit goes at once, on the caller's thread (never awaited: the caller's own timeout and token still end its wait)
+            try
+            {
+                return await commit.Outcome.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (commit.AbandonedBeforeGroup)
+            {
+                if (deadline.Expired)
+                    throw TimedOut("commit a session", deadline, _waitingFor);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Group commit: applies every commit queued now in one transaction, each in its own savepoint (so a refused commit
+    /// rolls back only its own writes), and acknowledges them after one COMMIT, which with <see cref="SqliteSynchronousMode.Full"/>
+    /// is one disk sync. The leader (the commit that found no group running) runs the first group itself; later groups
+    /// (commits that queued meanwhile) run on the thread pool until the queue is empty.
+    /// </summary>
+    private async Task DrainAsync(bool leader)
+    {
+        var previousGroup = 0;
+        while (true)
+        {
+            try
+            {
+                previousGroup = await RunGroupAsync(previousGroup).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                FailQueued(e); // never leave a queued commit waiting
+            }
+            lock (_queueLock)
+            {
+                if (_queue.Count == 0)
+                {
+                    _draining = false;
+                    return;
+                }
+            }
+            if (leader)
+            {
+                _ = Task.Run(() => DrainAsync(leader: false));
+                return;
+            }
+        }
+    }
+
+    private List<QueuedCommit> TakeQueued()
+    {
+        List<QueuedCommit> queued;
+        lock (_queueLock)
+        {
+            queued = [.. _queue];
+            _queue.Clear();
+        }
+        queued.RemoveAll(c => !c.Start());
+        return queued;
+    }
+
+    private void FailQueued(Exception e)
+    {
+        foreach (var commit in TakeQueued())
+            commit.Outcome.TrySetException(e);
+    }
+
+    private async Task<int> RunGroupAsync(int previousGroup)
+    {
+        const string what = "commit a session";
+        _waitingFor = "waiting for the other writes of this database queued before it";
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                FailQueued(new ObjectDisposedException(nameof(SqliteSessionDatabase)));
+                return 0;
+            }
+            var delay = _options.GroupCommitDelay;
+            if (delay > TimeSpan.Zero && previousGroup > 1)
+            {
+                int count;
+                lock (_queueLock)
+                    count = _queue.Count;
+                if (count > 0 && count < previousGroup)
+                    await Task.Delay(delay).ConfigureAwait(false); // commits are arriving concurrently: wait briefly for company
+            }
+            using var deadline = new SqliteDeadline(_options.OperationTimeout, CancellationToken.None);
+            _waitingFor = "waiting for a free connection (all SqliteSessionDatabaseOptions.MaxConnections are busy)";
+            PooledConnection connection;
+            try
+            {
+                connection = await _pool.RentAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                FailQueued(TimedOut(what, deadline, _waitingFor));
+                return 0;
+            }
+            var broken = true;
+            List<QueuedCommit> group = [];
+            try
+            {
+                _waitingFor = "waiting for the file's write lock, held by another connection to it";
+                try
+                {
+                    await BeginAsync(connection, deadline, what).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    broken = !TryRollback(connection);
+                    FailQueued(e);
+                    return 0;
+                }
+                group = TakeQueued(); // from here these commits are applied: none can time out or be cancelled
+                var outcomes = new (bool Result, long? Created, Exception? Error)[group.Count];
+                for (var i = 0; i < group.Count; i++)
+                {
+                    connection.Execute("SAVEPOINT c");
+                    try
+                    {
+                        var result = group[i].Plan.Apply(connection, group[i].Key, _created, out var created);
+                        connection.Execute(result ? "RELEASE c" : "ROLLBACK TO c; RELEASE c");
+                        outcomes[i] = (result, created, null);
+                    }
+                    catch (Exception e)
+                    {
+                        if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Connection.Handle) != 0)
+                            throw; // the transaction is gone: every commit of the group fails below
+                        connection.Execute("ROLLBACK TO c; RELEASE c");
+                        outcomes[i] = (false, null, e is SqliteException sqlite ? Failed(what, sqlite) : e);
+                    }
+                }
+                connection.Execute("COMMIT");
+                broken = false;
+                Interlocked.Increment(ref _groups);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    if (outcomes[i].Error is { } error)
+                    {
+                        group[i].Outcome.TrySetException(error);
+                        continue;
+                    }
+                    if (outcomes[i].Created is { } row)
+                        group[i].Plan.Acknowledge(_created, row);
+                    group[i].Outcome.TrySetResult(outcomes[i].Result);
+                }
+                return group.Count;
+            }
+            catch (Exception e)
+            {
+                broken = !TryRollback(connection);
+                var error = e is SqliteException sqlite ? Failed(what, sqlite, deadline) : e;
+                foreach (var commit in group)
+                    commit.Outcome.TrySetException(error);
+                return 0;
+            }
+            finally
+            {
+                _pool.Return(connection, broken);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>A commit waiting for its group: abandoned (not applied) if its time runs out or its caller cancels before the group takes it.</summary>
+    private sealed class QueuedCommit(SqliteCommitPlan plan, byte[] key, SqliteDeadline deadline)
+    {
+        private const int Queued = 0, Started = 1, Abandoned = 2;
+        private int _state;
+
+        public SqliteCommitPlan Plan { get; } = plan;
+
+        public byte[] Key { get; } = key;
+
+        public TaskCompletionSource<bool> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool AbandonedBeforeGroup => Volatile.Read(ref _state) == Abandoned;
+
+        /// <summary>Taken into a group whose transaction has begun; <see langword="false"/> when already abandoned.</summary>
+        public bool Start() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
+
+        public void Abandon()
+        {
+            if (Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued)
+                Outcome.TrySetCanceled(deadline.CallerCancelled.IsCancellationRequested ? deadline.CallerCancelled : deadline.Token);
+        }
     }
 
     /// <inheritdoc />

@@ -40,8 +40,17 @@ public sealed class SqliteSessionDatabaseOptions
     /// </summary>
     public bool CheckIntegrityOnOpen { get; set; } = true;
 
+    /// <summary>
+    /// How long a commit group waits for more commits before its transaction begins (default zero). Concurrent commits are
+    /// grouped anyway (those queued while a group syncs form the next group, acknowledged after one sync); a delay is waited
+    /// only while commits arrive concurrently (the last group held several), never by a lone commit. At most one second.
+    /// </summary>
+    public TimeSpan GroupCommitDelay { get; set; } = TimeSpan.Zero;
+
     internal void Validate()
     {
+        if (GroupCommitDelay < TimeSpan.Zero || GroupCommitDelay > TimeSpan.FromSeconds(1))
+            throw Invalid(nameof(GroupCommitDelay), $"{GroupCommitDelay} must be between zero and one second.");
         if (!Enum.IsDefined(typeof(SqliteSynchronousMode), Synchronous))
             throw Invalid(nameof(Synchronous), $"{Synchronous} is not a SqliteSynchronousMode.");
         if (PurgeInterval <= TimeSpan.Zero)

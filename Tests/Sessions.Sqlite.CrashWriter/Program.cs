@@ -7,6 +7,8 @@ using Sessions.Sqlite;
 //   read DB ID KEY        print "VALUE <value>" if session ID is adopted, else "NEW"
 //   hold DB               open the database, print "READY", keep it open until stdin closes
 //   bench DIR [N]         median load and commit latency over N iterations: memory, SQLite FULL, SQLite NORMAL
+//   concurrent DIR [N] [C]  C concurrent requests (default 32), each committing to its own session N times (default 200):
+//                         commits per second, SQLite FULL then NORMAL
 //   crash DB full|normal  commit in a loop forever; print one line per acknowledged commit:
 //                         "NEW <id> <key> <n> ." / "SET <id> <key> <n> ." / "DEL <id> ."
 //                         ("DELETING <id> ." before a destroy: that session may be gone without "DEL")
@@ -23,6 +25,14 @@ if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: create|read|hold|crash DB ...");
     return 2;
+}
+
+if (args[0] == "concurrent")
+{
+    var n = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 200;
+    var c = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 32;
+    await ConcurrentAsync(args[1], n, c);
+    return 0;
 }
 
 if (args[0] == "bench")
@@ -131,6 +141,39 @@ async Task BenchAsync(string directory, int iterations)
             File.Delete(file);
         using var sqlite = new SqliteSessionDatabase(path, new SqliteSessionDatabaseOptions { Synchronous = mode });
         await MeasureAsync($"sqlite {mode.ToString().ToLowerInvariant()}", sqlite, iterations);
+    }
+}
+
+async Task ConcurrentAsync(string directory, int commits, int concurrency)
+{
+    Directory.CreateDirectory(directory);
+    foreach (var mode in new[] { SqliteSynchronousMode.Full, SqliteSynchronousMode.Normal })
+    {
+        var path = Path.Combine(directory, $"concurrent-{mode}.db");
+        foreach (var file in Directory.GetFiles(directory, $"concurrent-{mode}.db*"))
+            File.Delete(file);
+        using var sqlite = new SqliteSessionDatabase(path, new SqliteSessionDatabaseOptions { Synchronous = mode });
+        using var manager = new SessionManager(new SessionConfig { Database = sqlite });
+        var ids = new string[concurrency];
+        for (var i = 0; i < concurrency; i++)
+        {
+            var created = await manager.StartAsync(new Carrier(null));
+            created.Set("counter", 0);
+            await created.CommitAsync();
+            ids[i] = created.Id;
+        }
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        await Task.WhenAll(ids.Select(id => Task.Run(async () =>
+        {
+            for (var i = 0; i < commits; i++)
+            {
+                var session = await manager.StartAsync(new Carrier(id));
+                session.Set("counter", i);
+                await session.CommitAsync();
+            }
+        })));
+        var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Print($"sqlite {mode.ToString().ToLowerInvariant(),-7} {concurrency} concurrent x {commits} commits: {concurrency * commits / seconds:F0} commits/s ({seconds:F2} s)");
     }
 }
 
