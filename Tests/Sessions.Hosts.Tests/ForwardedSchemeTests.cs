@@ -81,31 +81,10 @@ public sealed class ForwardedSchemeTests(string hostName)
                 options.KnownProxies.Add(proxy);
             sessions.UseHttpListenerOptions(options);
         }
-        var listener = new System.Net.HttpListener();
-        listener.Prefixes.Add(url + "/");
-        listener.Start();
-        var loop = Task.Run(async () =>
+        return RawListener.Start(url, async context =>
         {
-            while (listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-                sessions.Start(context).Set("name", "iris");
-                await sessions.CommitAsync(context);
-                context.Response.Close();
-            }
-        });
-        return new Stop(async () =>
-        {
-            listener.Close();
-            await loop;
+            sessions.Start(context).Set("name", "iris");
+            await sessions.CommitAsync(context);
         });
     }
 
@@ -122,8 +101,4 @@ public sealed class ForwardedSchemeTests(string hostName)
         return OwinHttpListenerHost.Start([url], app, owned: null);
     }
 
-    private sealed class Stop(Func<Task> stop) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await stop();
-    }
 }

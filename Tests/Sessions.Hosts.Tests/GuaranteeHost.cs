@@ -99,44 +99,17 @@ public sealed class GuaranteeHost : IAsyncDisposable
 
     private static GuaranteeHost StartHttpListener(string url, SessionManager sessions, Func<IGuaranteeRequest, Task> app)
     {
-        var listener = new System.Net.HttpListener();
-        listener.Prefixes.Add(url + "/");
-        listener.Start();
-        var loop = Task.Run(async () =>
+        var listener = RawListener.Start(url, async context =>
         {
-            while (listener.IsListening)
+            try
             {
-                HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await app(new HttpListenerRequest(context, sessions));
-                    }
-                    catch (Exception e) when (context.Response.TryAnswerSessionFailure(e))
-                    {
-                    }
-                    finally
-                    {
-                        context.Response.Close();
-                    }
-                });
+                await app(new HttpListenerRequest(context, sessions));
+            }
+            catch (Exception e) when (context.Response.TryAnswerSessionFailure(e))
+            {
             }
         });
-        return new GuaranteeHost(new Uri(url + "/"), async () =>
-        {
-            listener.Stop();
-            listener.Close();
-            await loop;
-        });
+        return new GuaranteeHost(new Uri(url + "/"), listener.DisposeAsync);
     }
 
     private static GuaranteeHost StartOwin(string url, SessionManager sessions, Func<IGuaranteeRequest, Task> app)
