@@ -24,7 +24,7 @@ namespace Sessions;
 /// the process.
 /// </para>
 /// </remarks>
-public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, ISessionExpirationSource, ISessionCounter, IDisposable
+public sealed partial class MemorySessionDatabase : ISessionDatabase, ISessionLookup, ISessionExpirationSource, ISessionCounter, IUserSessionIndex, IDisposable
 {
     private readonly ConcurrentDictionary<string, SessionRecord> _records = new(StringComparer.Ordinal);
 #if NET9_0_OR_GREATER
@@ -109,6 +109,8 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
             return new(Add(id, record));
         if (!_records.TryGetValue(id, out var stored))
             return new(false);
+        if (changes.BindsUser)
+            return new(Bind(id, stored, record, changes));
         if (!ReferenceEquals(stored, record))
         {
             lock (stored)
@@ -148,6 +150,7 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
                 return new(SessionRenewResult.IdInUse);
             ((ICollection<KeyValuePair<string, SessionRecord>>)_records).Remove(new KeyValuePair<string, SessionRecord>(id, record));
             record.End();
+            MoveIndexed(record.User, id, newId);
         }
         return new(SessionRenewResult.Renewed);
     }
@@ -157,7 +160,7 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
     {
         if (!_records.TryRemove(id, out var record))
             return new(false);
-        End(record);
+        End(id, record);
         return new(true);
     }
 
@@ -167,7 +170,7 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
         foreach (var id in _records.Keys)
         {
             if (_records.TryRemove(id, out var record))
-                End(record);
+                End(id, record);
         }
         return default;
     }
@@ -183,7 +186,7 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
         {
             if (!entry.Value.IsExpired(now) || !((ICollection<KeyValuePair<string, SessionRecord>>)_records).Remove(entry))
                 continue;
-            End(entry.Value);
+            End(entry.Key, entry.Value);
             try
             {
                 SessionExpired?.Invoke(entry.Key);
@@ -211,15 +214,22 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
             throw new SessionLimitExceededException($"The memory session database holds {_maxSessions} sessions, its configured maximum (SessionConfig.MemoryMaxSessions, or the constructor's maxSessions); no new session can start until some end. Existing sessions keep working.", isDatabaseFull: true);
         }
         if (_records.TryAdd(id, record))
+        {
+            lock (record)
+                Index(record.IsEnded ? null : record.User, id); // a session created signed in (imported, or a test's copy)
             return true;
+        }
         Interlocked.Decrement(ref _count);
         return false;
     }
 
-    private void End(SessionRecord record)
+    private void End(string id, SessionRecord record)
     {
         Interlocked.Decrement(ref _count);
         lock (record)
+        {
             record.End();
+            Unindex(record.User, id);
+        }
     }
 }

@@ -215,12 +215,14 @@ public sealed partial class Session : IAsyncDisposable
         {
             if (!stored)
                 throw new SessionEndedException();
+            await _manager.EnforceUserLimitAsync(_database, id, changes, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (!stored)
             throw new InvalidOperationException("The new session was not stored: its ID is already in use (check SessionConfig.SessionIdGenerator), or it was destroyed while this request retried its creation.");
         await _manager.IssueCookieAsync(this, id, cancellationToken).ConfigureAwait(false);
         _manager.Raise(SessionEventReason.Created, id);
+        await _manager.EnforceUserLimitAsync(_database, id, changes, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Commits (see <see cref="CommitAsync"/>).</summary>

@@ -11,7 +11,7 @@ namespace Sessions;
 /// A key deleted and then set again in one request is in both lists: deleted first, it goes last in insertion order, as it
 /// does in the request's own record; likewise for flashes.
 /// </remarks>
-public sealed class SessionChanges
+public sealed partial class SessionChanges
 {
     // Keyed lookups are indexed past a few items (see OrderedEntries), so a request that writes or consumes N keys is O(N).
     private OrderedEntries<SessionValue> _setValues;
@@ -99,6 +99,7 @@ public sealed class SessionChanges
             record.AbsoluteDeadline = AbsoluteDeadline;
         if (IdleDeadline is { } idle)
             record.IdleDeadline = idle;
+        ApplyUserTo(record);
         record.Version++;
     }
 
@@ -148,6 +149,8 @@ public sealed class SessionChanges
         var changes = new SessionChanges { IsNew = true };
         changes.MoveAbsoluteDeadline(record.AbsoluteDeadline);
         changes.MoveIdleDeadline(record.IdleDeadline);
+        if (record.User is { } user)
+            changes.BindUser(user, record.SignedInAt ?? record.IdleDeadline, null);
         foreach (var value in record.Values)
             changes._setValues.Put(value.Key, value.Value, 0);
         foreach (var flash in record.Flashes)

@@ -102,6 +102,12 @@ public sealed class SessionConfig
     /// <summary>The database; <see langword="null"/> means a new <see cref="MemorySessionDatabase"/>.</summary>
     public ISessionDatabase? Database { get; set; }
 
+    /// <summary>
+    /// The most live sessions one user may have (0, the default: unlimited). When a sign-in (<see cref="Session.SetUser"/>)
+    /// goes past it, the user's least recently seen other sessions are destroyed; the one signing in is never evicted.
+    /// </summary>
+    public int MaxSessionsPerUser { get; set; }
+
     /// <summary>The cookie lifetime used when <see cref="Expires"/> is zero: 400 days, the longest browsers keep.</summary>
     public static readonly TimeSpan PersistentCookieLifetime = TimeSpan.FromDays(400);
 
@@ -155,6 +161,8 @@ public sealed class SessionConfig
             throw Invalid(nameof(MaxPayloadBytes), $"{MaxPayloadBytes} must be positive.");
         if (MemoryMaxSessions <= 0)
             throw Invalid(nameof(MemoryMaxSessions), $"{MemoryMaxSessions} must be positive.");
+        if (MaxSessionsPerUser < 0)
+            throw Invalid(nameof(MaxSessionsPerUser), $"{MaxSessionsPerUser} must be 0 (unlimited) or positive.");
         if (MaxCookieBytes < 128)
             throw Invalid(nameof(MaxCookieBytes), $"{MaxCookieBytes} is too small for a session cookie (at least 128).");
         if (TimeProvider is null)

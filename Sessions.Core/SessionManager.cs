@@ -9,7 +9,7 @@ namespace Sessions;
 /// (<see cref="ISessionDatabase.CompletesSynchronously"/>: the memory database); with any other every synchronous call
 /// throws at once, on the first request, before anything is read or written, rather than block a thread on I/O.
 /// </remarks>
-public sealed class SessionManager : IDisposable
+public sealed partial class SessionManager : IDisposable
 {
     /// <summary>
     /// The most database lookups the session cookie of one request can cause. The well-formed, distinct values of the

@@ -5,7 +5,7 @@ namespace Sessions;
 /// The memory database hands the same record to every request of a session (values stay live objects);
 /// serialising databases build a private record per load. Not thread-safe: <see cref="Session"/> locks it.
 /// </summary>
-public sealed class SessionRecord
+public sealed partial class SessionRecord
 {
     private OrderedEntries<SessionValue> _values;
     private OrderedEntries<object?> _flashes;
@@ -143,6 +143,8 @@ public sealed class SessionRecord
         _values = _values.Copy(),
         _flashes = _flashes.Copy(),
         _payloadBytes = _payloadBytes,
+        User = User,
+        SignedInAt = SignedInAt,
     };
 
     /// <summary>Marks the record ended and drops its contents, so requests still holding it see an empty session.</summary>
