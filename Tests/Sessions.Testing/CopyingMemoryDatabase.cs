@@ -11,11 +11,12 @@ namespace Sessions.Testing;
 /// through <see cref="JsonValues"/> (no type names from stored data), an immutable object as an <see cref="ImmutableValue"/>.
 /// A destroyed ID is remembered, so a late commit, even one that claims to create the session, never brings it back.
 /// </remarks>
-public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader
+public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader, IUserSessionIndex
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, StoredSession> _sessions = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ended = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _users = new(StringComparer.Ordinal);
     private readonly bool _asynchronous;
     private readonly int _maxSessions;
     private readonly TimeProvider _time;
@@ -126,6 +127,13 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
                 stored.AbsoluteDeadline = changes.AbsoluteDeadline;
             if (changes.IdleDeadline is { } idle)
                 stored.IdleDeadline = idle;
+            if (changes.BindsUser)
+            {
+                Unindex(stored.User, id);
+                stored.User = changes.User;
+                stored.SignedInAt = changes.SignedInAt;
+                Index(stored.User, id);
+            }
             stored.Version++;
             return true;
         }
@@ -158,6 +166,8 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
             _sessions.Remove(id);
             _ended.Add(id);
             _sessions.Add(newId, stored);
+            Unindex(stored.User, id);
+            Index(stored.User, newId);
             return SessionRenewResult.Renewed;
         }
     }
@@ -169,7 +179,7 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
         lock (_gate)
         {
             _ended.Add(id);
-            return _sessions.Remove(id);
+            return Remove(id);
         }
     }
 
@@ -181,6 +191,7 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
         {
             _ended.UnionWith(_sessions.Keys);
             _sessions.Clear();
+            _users.Clear();
         }
     }
 
@@ -199,9 +210,87 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
         {
             var expired = _sessions.Where(s => s.Value.EndsAt <= now).Select(s => s.Key).ToList();
             foreach (var id in expired)
-                _sessions.Remove(id);
+                Remove(id);
             return expired.Count;
         }
+    }
+
+    /// <summary>The number of users with at least one indexed session.</summary>
+    public int IndexedUsers
+    {
+        get
+        {
+            lock (_gate)
+                return _users.Count;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<UserSessionEntry>> ListUserSessionsAsync(string user, CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            return _users.TryGetValue(user, out var ids)
+                ? ids.Select(id => (id, stored: _sessions[id]))
+                    .Select(s => new UserSessionEntry(SessionIds.HashText(s.id), s.stored.SignedInAt, s.stored.AbsoluteDeadline, s.stored.IdleDeadline)).ToList()
+                : [];
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> DestroyUserSessionAsync(string user, string handle, CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            var id = _users.TryGetValue(user, out var ids) ? ids.FirstOrDefault(id => SessionIds.HashText(id) == handle) : null;
+            if (id is null)
+                return false;
+            _ended.Add(id);
+            return Remove(id);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> DestroyUserSessionsAsync(string user, string? exceptHandle, CancellationToken cancellationToken)
+    {
+        await YieldAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (!_users.TryGetValue(user, out var ids))
+                return 0;
+            var destroyed = 0;
+            foreach (var id in ids.Where(id => SessionIds.HashText(id) != exceptHandle).ToList())
+            {
+                _ended.Add(id);
+                destroyed += Remove(id) ? 1 : 0;
+            }
+            return destroyed;
+        }
+    }
+
+    private bool Remove(string id)
+    {
+        if (!_sessions.Remove(id, out var stored))
+            return false;
+        Unindex(stored.User, id);
+        return true;
+    }
+
+    private void Index(string? user, string id)
+    {
+        if (user is null)
+            return;
+        if (!_users.TryGetValue(user, out var ids))
+            _users.Add(user, ids = new HashSet<string>(StringComparer.Ordinal));
+        ids.Add(id);
+    }
+
+    private void Unindex(string? user, string id)
+    {
+        if (user is not null && _users.TryGetValue(user, out var ids) && ids.Remove(id) && ids.Count == 0)
+            _users.Remove(user);
     }
 
     private async ValueTask YieldAsync(CancellationToken cancellationToken)
@@ -239,11 +328,15 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
 
         public long Version { get; set; }
 
+        public string? User { get; set; }
+
+        public DateTimeOffset SignedInAt { get; set; }
+
         public DateTimeOffset EndsAt => AbsoluteDeadline is { } absolute && absolute < IdleDeadline ? absolute : IdleDeadline;
 
         public SessionRecord ToRecord()
         {
-            var record = new SessionRecord(AbsoluteDeadline, IdleDeadline, Version);
+            var record = new SessionRecord(AbsoluteDeadline, IdleDeadline, Version) { User = User, SignedInAt = User is null ? null : SignedInAt };
             foreach (var value in Values)
                 record.SetValue(value.Key, Decode(value.Value));
             foreach (var flash in Flashes)
