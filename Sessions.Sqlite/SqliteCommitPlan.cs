@@ -32,6 +32,8 @@ internal sealed class SqliteCommitPlan
         WHERE id = $session
         """;
 
+    private const string BindUserSql = "UPDATE session SET user = $user, signed_in = $signed_in WHERE id = $session";
+
     private readonly SessionRecord _record;
     private readonly SessionChanges _changes;
     private readonly long _limit;
@@ -141,6 +143,15 @@ internal sealed class SqliteCommitPlan
             SetDeadlines(update, _changes.MovesAbsoluteDeadline ? _changes.AbsoluteDeadline : stale.Absolute, _changes.IdleDeadline ?? stale.Idle);
             update.Parameters[3].Value = session;
             update.ExecuteNonQuery();
+        }
+        if (_changes.BindsUser)
+        {
+            // A sign-in: the indexed user column is the index (see SqliteSchema), so it needs no other bookkeeping.
+            var bind = connection.Command(BindUserSql, "$user", "$signed_in", "$session");
+            bind.Parameters[0].Value = _changes.User;
+            bind.Parameters[1].Value = _changes.SignedInAt.UtcTicks;
+            bind.Parameters[2].Value = session;
+            bind.ExecuteNonQuery();
         }
         if (_changes.IsNew)
             createdRow = session;

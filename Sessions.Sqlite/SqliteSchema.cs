@@ -5,7 +5,8 @@ namespace Sessions.Sqlite;
 /// <summary>
 /// The file's layout, and the checks that refuse to use a file this library did not create. One row per session, keyed by
 /// the SHA-256 of its ID (raw IDs are never stored); one row per value or flash, keyed by session, kind and name, with an
-/// order number that keeps insertion order and the value in <see cref="SessionValueCodec"/> form.
+/// order number that keeps insertion order and the value in <see cref="SessionValueCodec"/> form. A session row also holds
+/// the user it is signed in as (and when), indexed, so a user's sessions are found without a scan and leave with their row.
 /// </summary>
 internal static class SqliteSchema
 {
@@ -13,7 +14,7 @@ internal static class SqliteSchema
     public const int ApplicationId = 0x53455353;
 
     /// <summary>The layout version (<c>PRAGMA user_version</c>).</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>
     /// The most one value or flash may count (<see cref="SessionValueCodec.PayloadSize"/>), whatever the session limit: a
@@ -31,9 +32,12 @@ internal static class SqliteSchema
             absolute_deadline INTEGER,
             idle_deadline INTEGER NOT NULL,
             expires_at INTEGER NOT NULL,
-            version INTEGER NOT NULL
+            version INTEGER NOT NULL,
+            user TEXT,
+            signed_in INTEGER
         );
         CREATE INDEX session_expires_at ON session (expires_at);
+        CREATE INDEX session_user ON session (user) WHERE user IS NOT NULL;
         CREATE TABLE session_item (
             session INTEGER NOT NULL,
             kind INTEGER NOT NULL,
@@ -42,6 +46,12 @@ internal static class SqliteSchema
             payload BLOB NOT NULL,
             PRIMARY KEY (session, kind, name)
         ) WITHOUT ROWID;
+        """;
+
+    private const string MigrateToVersion2 = """
+        ALTER TABLE session ADD COLUMN user TEXT;
+        ALTER TABLE session ADD COLUMN signed_in INTEGER;
+        CREATE INDEX session_user ON session (user) WHERE user IS NOT NULL;
         """;
 
     private static readonly byte[] Header = "SQLite format 3\0"u8.ToArray();
@@ -82,6 +92,8 @@ internal static class SqliteSchema
         if (applicationId != ApplicationId)
             return $"it is a SQLite database with another schema (application_id {applicationId}, {tables} schema objects), not a session database; it was left untouched";
         var version = Scalar(connection, "PRAGMA user_version");
+        if (version == 1)
+            version = MigrateFromVersion1(connection);
         if (version != Version)
             return $"its session schema version is {version}, and this library reads version {Version}";
         var ours = Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('session', 'session_item')");
@@ -90,6 +102,32 @@ internal static class SqliteSchema
         if (!string.Equals(Text(connection, "PRAGMA journal_mode = WAL"), "wal", StringComparison.OrdinalIgnoreCase))
             return "SQLite refused to switch it to WAL mode";
         return null;
+    }
+
+    /// <summary>
+    /// Version 1 files (before users) gain the user columns and their index, in one transaction that first re-reads the
+    /// version, so two processes opening the same file migrate it once. Existing sessions keep working, signed in as no one.
+    /// </summary>
+    private static long MigrateFromVersion1(SqliteConnection connection)
+    {
+        Execute(connection, "BEGIN IMMEDIATE");
+        try
+        {
+            var version = Scalar(connection, "PRAGMA user_version");
+            if (version == 1)
+            {
+                Execute(connection, MigrateToVersion2);
+                Execute(connection, $"PRAGMA user_version = {Version}");
+                version = Version;
+            }
+            Execute(connection, "COMMIT");
+            return version;
+        }
+        catch
+        {
+            Execute(connection, "ROLLBACK");
+            throw;
+        }
     }
 
     /// <summary>SQLite's <c>quick_check</c>: <see langword="null"/> when the file is sound, otherwise the first problem found.</summary>

@@ -36,10 +36,10 @@ namespace Sessions.Sqlite;
 /// <para>The purge cannot report which sessions expired (only hashes are stored), so this database does not implement
 /// <see cref="ISessionExpirationSource"/>; the manager still refuses every expired session it loads.</para>
 /// </remarks>
-public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, IDisposable, IAsyncDisposable
+public sealed partial class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, IUserSessionIndex, IDisposable, IAsyncDisposable
 {
     private const string LoadSql = """
-        SELECT s.absolute_deadline, s.idle_deadline, s.version, i.kind, i.name, i.payload
+        SELECT s.absolute_deadline, s.idle_deadline, s.version, i.kind, i.name, i.payload, s.user, s.signed_in
         FROM session AS s LEFT JOIN session_item AS i ON i.session = s.id
         WHERE s.key = $key
         ORDER BY i.kind, i.ord
@@ -729,6 +729,11 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
             var absolute = reader.IsDBNull(0) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetInt64(0), TimeSpan.Zero);
             var idle = new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero);
             record = new SessionRecord(absolute, idle, reader.GetInt64(2));
+            if (!reader.IsDBNull(6))
+            {
+                record.User = reader.GetString(6);
+                record.SignedInAt = reader.IsDBNull(7) ? null : new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero);
+            }
         }
         catch (Exception e) when (e is ArgumentException or InvalidCastException or FormatException or OverflowException)
         {

@@ -1,0 +1,106 @@
+using Microsoft.Data.Sqlite;
+
+namespace Sessions.Sqlite;
+
+/// <content>
+/// The user index is the indexed <c>user</c> column of the session row: a sign-in sets it in the commit's transaction,
+/// renew keeps it (the row is re-keyed), destroy and the purge delete it with the row. A handle is the row's key (the
+/// SHA-256 of the ID) in base64url.
+/// </content>
+public sealed partial class SqliteSessionDatabase
+{
+    private const string ListUserSql = "SELECT key, signed_in, absolute_deadline, idle_deadline FROM session WHERE user = $user";
+    private const string DestroyUserItemsSql = "DELETE FROM session_item WHERE session IN (SELECT id FROM session WHERE user = $user AND key IS NOT $key)";
+    private const string DestroyUserSessionsSql = "DELETE FROM session WHERE user = $user AND key IS NOT $key";
+    private const string DestroyUserItemSql = "DELETE FROM session_item WHERE session = (SELECT id FROM session WHERE user = $user AND key = $key)";
+    private const string DestroyUserSessionSql = "DELETE FROM session WHERE user = $user AND key = $key";
+
+    /// <inheritdoc />
+    /// <exception cref="SessionDatabaseException">SQLite failed.</exception>
+    public async ValueTask<IReadOnlyList<UserSessionEntry>> ListUserSessionsAsync(string user, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed(cancellationToken);
+        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
+        var connection = await RentAsync(deadline, "list a user's sessions").ConfigureAwait(false);
+        var broken = true;
+        try
+        {
+            SetBusyTimeout(connection, deadline);
+            var command = connection.Command(ListUserSql, "$user");
+            command.Parameters[0].Value = user;
+            var entries = new List<UserSessionEntry>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    if (reader.IsDBNull(0) || reader.IsDBNull(3))
+                        continue;
+                    var idle = new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero);
+                    entries.Add(new UserSessionEntry(
+                        HandleOf(reader.GetFieldValue<byte[]>(0)),
+                        reader.IsDBNull(1) ? idle : new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero),
+                        reader.IsDBNull(2) ? null : new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero),
+                        idle));
+                }
+            }
+            broken = false;
+            return entries;
+        }
+        catch (SqliteException e)
+        {
+            throw Failed("list a user's sessions", e, deadline);
+        }
+        finally
+        {
+            _pool.Return(connection, broken);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionDatabaseException">SQLite failed.</exception>
+    public ValueTask<bool> DestroyUserSessionAsync(string user, string handle, CancellationToken cancellationToken)
+    {
+        if (KeyOf(handle) is not { } key)
+            return new(false);
+        return WriteAsync("destroy a user's session", connection =>
+        {
+            var items = connection.Command(DestroyUserItemSql, "$user", "$key");
+            items.Parameters[0].Value = user;
+            items.Parameters[1].Value = key;
+            items.ExecuteNonQuery();
+            var session = connection.Command(DestroyUserSessionSql, "$user", "$key");
+            session.Parameters[0].Value = user;
+            session.Parameters[1].Value = key;
+            var existed = session.ExecuteNonQuery() > 0;
+            connection.Execute("COMMIT");
+            return existed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionDatabaseException">SQLite failed; no session was destroyed.</exception>
+    public ValueTask<int> DestroyUserSessionsAsync(string user, string? exceptHandle, CancellationToken cancellationToken)
+    {
+        object except = KeyOf(exceptHandle) is { } key ? key : DBNull.Value;
+        return WriteAsync("destroy a user's sessions", connection =>
+        {
+            var items = connection.Command(DestroyUserItemsSql, "$user", "$key");
+            items.Parameters[0].Value = user;
+            items.Parameters[1].Value = except;
+            items.ExecuteNonQuery();
+            var sessions = connection.Command(DestroyUserSessionsSql, "$user", "$key");
+            sessions.Parameters[0].Value = user;
+            sessions.Parameters[1].Value = except;
+            var destroyed = sessions.ExecuteNonQuery();
+            connection.Execute("COMMIT");
+            return destroyed;
+        }, cancellationToken);
+    }
+
+    /// <summary>A row key (32 bytes) as a handle: base64url without padding, as <see cref="SessionIds.HashText"/> writes it.</summary>
+    private static string HandleOf(byte[] key) => Convert.ToBase64String(key).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The row key a handle names, or <see langword="null"/> when it is not a handle.</summary>
+    private static byte[]? KeyOf(string? handle) =>
+        UserNames.IsHandle(handle) ? Convert.FromBase64String(handle!.Replace('-', '+').Replace('_', '/') + "=") : null;
+}
