@@ -8,7 +8,7 @@ using Sessions.Testing;
 namespace Sessions.Sqlite.Tests;
 
 /// <summary>What the SQLite database does beyond the shared contract: durability on reopen, limits, purge and bad files.</summary>
-public sealed class SqliteSessionDatabaseTests
+public sealed partial class SqliteSessionDatabaseTests
 {
     private TempDirectory _directory = null!;
     private FakeTimeProvider _time = null!;
@@ -119,7 +119,7 @@ public sealed class SqliteSessionDatabaseTests
 
         ReadPragma("journal_mode").Should().Be("wal");
         ReadPragma("application_id").Should().Be(0x53455353L);
-        ReadPragma("user_version").Should().Be(1L);
+        ReadPragma("user_version").Should().Be(2L);
     }
 
     [Test]
@@ -423,11 +423,11 @@ public sealed class SqliteSessionDatabaseTests
     public void SessionDatabaseOfANewerSchemaVersion_FailsWithAClearError()
     {
         Open().Dispose();
-        ExecuteRaw("PRAGMA user_version = 2");
+        ExecuteRaw("PRAGMA user_version = 3");
 
         var act = () => new SqliteSessionDatabase(DbPath, Options(), _time);
 
-        act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*version is 2*reads version 1*");
+        act.Should().Throw<SessionDatabaseException>().WithMessage($"*'{DbPath}'*version is 3*reads version 2*");
     }
 
     [Test]
