@@ -11,7 +11,9 @@ namespace Sessions.Redis;
 /// <c>#am</c> and <c>#im</c> the same deadlines in Unix milliseconds (the scripts compute the key's expiry from these, so
 /// no tick count ever goes through Lua's double arithmetic), <c>#v</c> version, <c>#n</c> the last insertion rank handed
 /// out, <c>#s</c> the payload of the values and flashes as <see cref="SessionValueCodec.PayloadSize"/> counts it (key
-/// bytes plus codec bytes; the ORDER prefix is not counted), <c>#c</c> the token of the change set that created the session.
+/// bytes plus codec bytes; the ORDER prefix is not counted), <c>#c</c> the token of the change set that created the session,
+/// <c>#u</c> the user the session is signed in as and <c>#ui</c> when (UTC ticks), both absent when it is not (see
+/// <see cref="RedisUserIndex"/>).
 /// </summary>
 /// <remarks>
 /// Next to a session key lives, for a while, its end marker: the same name followed by <c>:ended</c> (the same hash tag, so
@@ -28,7 +30,8 @@ internal static class RedisScripts
     /// 3 flashesCleared, 4 moves the absolute deadline (1/0), 5 absolute ticks and 6 absolute Unix ms (both empty for
     /// none), 7 idle ticks and 8 idle Unix ms (both empty when the idle deadline did not move), 9 expiry slack ms,
     /// 10 payload limit, 11 creation token (new sessions), then the deleted fields (count, names), then the set fields
-    /// (count, then name, stored payload and its payload size for each). Returns 1 when applied, 0 when refused (a new
+    /// (count, then name, stored payload and its payload size for each), then, for a sign-in only, the user and the
+    /// sign-in ticks. Returns 1 when applied, 0 when refused (a new
     /// session whose key exists, unless it is this change set's own earlier, timed-out create, or whose end marker
     /// exists; or an existing session whose key is gone: destroyed, renewed or expired, so it is never recreated), -1 when
     /// the merged session would grow past the payload limit. Nothing is written before every check passed.
@@ -129,6 +132,13 @@ internal static class RedisScripts
           writes[#writes + 1] = '#c'
           writes[#writes + 1] = ARGV[11]
         end
+        local user = first + 3 * sets
+        if ARGV[user] then
+          writes[#writes + 1] = '#u'
+          writes[#writes + 1] = ARGV[user]
+          writes[#writes + 1] = '#ui'
+          writes[#writes + 1] = ARGV[user + 1]
+        end
         redis.call('HSET', key, unpack(writes))
         if moved then
           -- Milliseconds since 1970 stay far below 2^53: exact in Lua's doubles.
@@ -142,25 +152,27 @@ internal static class RedisScripts
 
     /// <summary>
     /// Moves the deadlines of an existing session. KEYS[1] the key; ARGV: absolute ticks, absolute Unix ms (both empty for
-    /// none), idle ticks, idle Unix ms, PEXPIREAT milliseconds. Returns 1, or 0 when the key is gone.
+    /// none), idle ticks, idle Unix ms, PEXPIREAT milliseconds. Returns 0 when the key is gone; else the user the session
+    /// is signed in as (its index entry moves too), or 1.
     /// </summary>
     public static readonly RedisScript UpdateExpiration = new("""
         local key = KEYS[1]
         if redis.call('EXISTS', key) == 0 then return 0 end
         redis.call('HSET', key, '#a', ARGV[1], '#am', ARGV[2], '#i', ARGV[3], '#im', ARGV[4])
         redis.call('PEXPIREAT', key, ARGV[5])
-        return 1
+        return redis.call('HGET', key, '#u') or 1
         """);
 
     /// <summary>
     /// Destroys a session. KEYS[1] the key, KEYS[2] its end marker, which it leaves for the session's remaining TTL.
-    /// Returns 1 when the key existed, else 0.
+    /// Returns 0 when the key did not exist; else the user the session was signed in as (its index entry goes too), or 1.
     /// </summary>
     public static readonly RedisScript Destroy = new("""
+        local user = redis.call('HGET', KEYS[1], '#u')
         local ttl = redis.call('PTTL', KEYS[1])
         if redis.call('DEL', KEYS[1]) == 0 then return 0 end
         if ttl > 0 then redis.call('SET', KEYS[2], '1', 'PX', ttl) end
-        return 1
+        return user or 1
         """);
 
     /// <summary>
@@ -216,7 +228,7 @@ internal static class RedisScripts
         """);
 
     /// <summary>Every script, for tests that preload the script cache.</summary>
-    public static IReadOnlyList<RedisScript> All => [Commit, UpdateExpiration, Destroy, Take, Place];
+    public static IReadOnlyList<RedisScript> All => [Commit, UpdateExpiration, Destroy, Take, Place, .. RedisUserIndex.Scripts];
 }
 
 /// <summary>A Lua script and its SHA-1, for <c>EVALSHA</c> with an <c>EVAL</c> fallback.</summary>

@@ -21,7 +21,7 @@ namespace Sessions.Redis;
 /// A destroy or renew leaves, next to the session's key and in the same slot, an end marker that lives as long as the
 /// session would have, so a create retried after a lost reply cannot bring the session back under its old ID.
 /// </remarks>
-public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader, IDisposable
+public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader, IUserSessionIndex, IDisposable
 {
     private const int DeleteBatchSize = 256;
     private const int ScanPageSize = 1000;
@@ -69,6 +69,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         _pattern = EscapeGlob(options.KeyPrefix) + "{" + new string('?', SessionTagLength) + "}";
         _timeout = options.OperationTimeout;
         _slackMilliseconds = (long)options.ExpirySlack.TotalMilliseconds;
+        _time = options.TimeProvider;
     }
 
     /// <inheritdoc />
@@ -115,7 +116,11 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         // The session is off the old key now: the rest is always sent, whatever the caller's token says.
         content[0] = "new";
         if ((long)await RunAsync("renew", db => EvaluateAsync(db, RedisScripts.Place, [newKey, EndedKeyOf(newKey)], content), CancellationToken.None).ConfigureAwait(false) == 1)
+        {
+            if (RenewedIndexUpdate(id, newId, content) is { } index)
+                await RunAsync("renew", db => index.SendAsync(this, db), CancellationToken.None).ConfigureAwait(false);
             return SessionRenewResult.Renewed;
+        }
         content[0] = "restore";
         await RunAsync("renew", db => EvaluateAsync(db, RedisScripts.Place, [oldKey, EndedKeyOf(oldKey)], content), CancellationToken.None).ConfigureAwait(false);
         return SessionRenewResult.IdInUse;
@@ -231,7 +236,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
             movesAbsolute = changes.MovesAbsoluteDeadline;
             absolute = changes.AbsoluteDeadline;
             idle = changes.IdleDeadline;
-            if (!movesAbsolute && idle is null && !changes.HasDataChanges)
+            if (!movesAbsolute && idle is null && !changes.HasDataChanges && !changes.BindsUser)
                 return new(RunAsync("commit", db => db.HashExistsAsync(key, "#i"), cancellationToken));
         }
         var args = new List<RedisValue>(14 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 3 * (changes.SetValues.Count + changes.SetFlashes.Count))
@@ -260,8 +265,13 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         // What this request sets is all in the merged session: over the limit alone, it is over merged too.
         if (size > changes.MaxPayloadBytes)
             throw TooLarge(changes.MaxPayloadBytes);
+        if (changes.BindsUser)
+        {
+            args.Add(changes.User);
+            args.Add(changes.SignedInAt.UtcTicks.ToString(CultureInfo.InvariantCulture));
+        }
         var argv = args.ToArray();
-        return new(CommitCoreAsync(key, argv, changes.MaxPayloadBytes, cancellationToken));
+        return new(CommitCoreAsync(key, argv, changes.MaxPayloadBytes, IndexUpdateOf(id, record, changes, movesAbsolute ? absolute : record?.AbsoluteDeadline, idle), cancellationToken));
     }
 
     private static long AddSet(List<RedisValue> args, RedisValue field, string key, byte[] payload)
@@ -273,9 +283,11 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         return size;
     }
 
-    private async Task<bool> CommitCoreAsync(RedisKey key, RedisValue[] argv, int maxPayloadBytes, CancellationToken cancellationToken)
+    private async Task<bool> CommitCoreAsync(RedisKey key, RedisValue[] argv, int maxPayloadBytes, IndexUpdate? index, CancellationToken cancellationToken)
     {
-        var result = await RunAsync("commit", db => EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv), cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync("commit", db => index is null
+            ? EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv)
+            : WithIndexAsync(EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv), index.Value.SendAsync(this, db)), cancellationToken).ConfigureAwait(false);
         return (long)result switch
         {
             1 => true,
@@ -296,7 +308,9 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         args.Add(Math.Max(1, endsAt.ToUnixTimeMilliseconds() + _slackMilliseconds));
         var argv = args.ToArray();
         var result = await RunAsync("update expiration", db => EvaluateAsync(db, RedisScripts.UpdateExpiration, [key], argv), cancellationToken).ConfigureAwait(false);
-        return (long)result == 1;
+        if (SignedInUser(result) is { } user)
+            await RunAsync("update expiration", db => new IndexUpdate(user, SessionIds.HashText(id), endsAt.ToUnixTimeMilliseconds(), null, null).SendAsync(this, db), CancellationToken.None).ConfigureAwait(false);
+        return SignedInUser(result) is not null || (long)result == 1;
     }
 
     /// <inheritdoc />
@@ -309,7 +323,11 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
     {
         var key = KeyOf(id);
         var result = await RunAsync("destroy", db => EvaluateAsync(db, RedisScripts.Destroy, [key, EndedKeyOf(key)], []), cancellationToken).ConfigureAwait(false);
-        return (long)result == 1;
+        if (SignedInUser(result) is not { } user)
+            return (long)result == 1;
+        // A signed-in session: its index entry goes too (a second round trip, only for signed-in sessions).
+        await RunAsync("destroy", db => db.SortedSetRemoveAsync(UserIndexKeyOf(user), SessionIds.HashText(id)), CancellationToken.None).ConfigureAwait(false);
+        return true;
     }
 
     /// <inheritdoc />
@@ -345,6 +363,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
             }
         }
         await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
+        await DestroyUserIndexesAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -420,6 +439,8 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         long? idle = null;
         long absolute = 0;
         long version = 0;
+        string? user = null;
+        long signedIn = 0;
         List<(long Order, string Key, SessionValue Value)>? values = null;
         List<(long Order, string Key, SessionValue Value)>? flashes = null;
         foreach (var entry in entries)
@@ -445,6 +466,12 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
                         case "#v":
                             long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out version);
                             break;
+                        case "#u":
+                            user = text;
+                            break;
+                        case "#ui":
+                            TryParseTicks(text, out signedIn);
+                            break;
                     }
                     break;
                 case 'v':
@@ -459,6 +486,11 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         if (idle is null)
             return null;
         var record = new SessionRecord(absolute == 0 ? null : new DateTimeOffset(absolute, TimeSpan.Zero), new DateTimeOffset(idle.Value, TimeSpan.Zero), version);
+        if (!string.IsNullOrEmpty(user))
+        {
+            record.User = user;
+            record.SignedInAt = signedIn == 0 ? null : new DateTimeOffset(signedIn, TimeSpan.Zero);
+        }
         if (values is not null)
         {
             values.Sort(static (a, b) => a.Order.CompareTo(b.Order));

@@ -30,6 +30,12 @@ public sealed class RedisSessionOptions
     /// </summary>
     public TimeSpan ExpirySlack { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The clock the user index compares scores with when it drops the entries of ended sessions (the system clock by
+    /// default); use the manager's clock (<see cref="SessionConfig.TimeProvider"/>).
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>A copy of these settings, checked.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     internal RedisSessionOptions Validated()
@@ -51,6 +57,7 @@ public sealed class RedisSessionOptions
             KeyPrefix = prefix,
             OperationTimeout = OperationTimeout,
             ExpirySlack = ExpirySlack,
+            TimeProvider = TimeProvider ?? throw new ArgumentException("RedisSessionOptions.TimeProvider must not be null.", nameof(TimeProvider)),
         };
     }
 }

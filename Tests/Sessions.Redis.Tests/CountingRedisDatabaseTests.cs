@@ -13,7 +13,7 @@ public abstract class CountingRedisDatabaseTests : RedisDatabaseTests
     private static readonly string[] AdminPrefixes = ["info", "config", "cluster", "client", "command", "ping", "echo", "subscribe", "unsubscribe", "psubscribe", "hello", "select", "role", "time", "script", "scan"];
 
     // What the commit, update and destroy scripts call inside Redis.
-    private static readonly HashSet<string> ScriptCalls = ["exists", "hmget", "hset", "pexpireat", "hdel", "pttl", "del", "set"];
+    private static readonly HashSet<string> ScriptCalls = ["exists", "hmget", "hget", "hset", "pexpireat", "hdel", "pttl", "del", "set"];
 
     [SetUp]
     public void LoadScripts()

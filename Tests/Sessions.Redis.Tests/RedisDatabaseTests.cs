@@ -30,7 +30,7 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
     [OneTimeTearDown]
     public void StopServer() => _target?.Dispose();
 
-    protected override ISessionDatabase CreateDatabase() => CreateDatabase(new RedisSessionOptions());
+    protected override ISessionDatabase CreateDatabase() => CreateDatabase(new RedisSessionOptions { TimeProvider = Time });
 
     /// <summary>A database on the shared multiplexer with a fresh prefix (the options' prefix is replaced).</summary>
     protected RedisSessionDatabase CreateDatabase(RedisSessionOptions options)
