@@ -7,7 +7,7 @@ namespace Sessions.Redis.Tests;
 /// <c>INFO commandstats</c> summed over every primary. Commands a script runs inside Redis are counted by name too, so
 /// the top-level commands are those left after removing the script's own calls (present only when a script ran).
 /// </summary>
-public abstract class CountingRedisDatabaseTests : RedisDatabaseTests
+public abstract partial class CountingRedisDatabaseTests : RedisDatabaseTests
 {
     // What the multiplexer and the admin connection send by themselves (heartbeats, topology, statistics).
     private static readonly string[] AdminPrefixes = ["info", "config", "cluster", "client", "command", "ping", "echo", "subscribe", "unsubscribe", "psubscribe", "hello", "select", "role", "time", "script", "scan"];

@@ -1,0 +1,87 @@
+using Sessions.Testing;
+using StackExchange.Redis;
+
+namespace Sessions.Redis.Tests;
+
+/// <content>The user index in Redis: its key, members, scores and expiry, and that it never grows past its sessions.</content>
+public abstract partial class RedisDatabaseTests
+{
+    [Test]
+    public async Task SignIn_IndexesTheHandle_UnderThePrefix_ScoredWithTheSessionsEnd_AndExpiringWithIt()
+    {
+        var id = await SignInAsync("alice");
+        var index = Redis.UserIndexKeyOf("alice");
+
+        index.Should().StartWith(Prefix + "user:{").And.NotContain("alice", "the user name is hashed");
+        var members = await Raw.SortedSetRangeByRankWithScoresAsync(index);
+        members.Should().ContainSingle();
+        ((string?)members[0].Element).Should().Be(SessionIds.HashText(id));
+        members[0].Score.Should().Be((Time.GetUtcNow() + IdleTimeout).ToUnixTimeMilliseconds());
+        var indexTtl = await Raw.KeyTimeToLiveAsync(index);
+        var sessionTtl = await Raw.KeyTimeToLiveAsync(Redis.KeyOf(id));
+        indexTtl.Should().NotBeNull();
+        indexTtl!.Value.Should().BeCloseTo(sessionTtl!.Value, TimeSpan.FromSeconds(1), "the index expires with its newest session");
+        Target.AllKeys().Where(k => k.StartsWith(Prefix, StringComparison.Ordinal)).Should().BeEquivalentTo([Redis.KeyOf(id), index]);
+    }
+
+    [Test]
+    public async Task DeadlineMoves_OfASignedInSession_MoveItsScore_AndRenewMovesItsMember()
+    {
+        var id = await SignInAsync("alice");
+        var index = Redis.UserIndexKeyOf("alice");
+        Time.Advance(TimeSpan.FromMinutes(10));
+        await RequestAsync(id, s => s.GetString("name", "")); // refreshes the idle deadline
+
+        (await Raw.SortedSetScoreAsync(index, SessionIds.HashText(id))).Should().Be((Time.GetUtcNow() + IdleTimeout).ToUnixTimeMilliseconds());
+
+        var carrier = Request(id);
+        var session = await Manager.StartAsync(carrier);
+        await Manager.RenewIdAsync(carrier);
+        await session.CommitAsync();
+
+        (await Raw.SortedSetRangeByRankAsync(index)).Select(m => (string?)m).Should().Equal(SessionIds.HashText(session.Id));
+        (await Manager.UpdateExpirationAsync(Request(session.Id), TimeSpan.FromHours(5))).Should().BeTrue();
+        (await Raw.SortedSetScoreAsync(index, SessionIds.HashText(session.Id))).Should().Be((Time.GetUtcNow() + IdleTimeout).ToUnixTimeMilliseconds());
+    }
+
+    [Test]
+    public async Task TenThousandSessionsOfOneUser_ExpiredByTime_LeaveNothingInTheIndex_AfterTheNextListing()
+    {
+        const int count = 10_000;
+        for (var batch = 0; batch < count; batch += 250)
+            await Task.WhenAll(Enumerable.Range(0, 250).Select(_ => SignInAsync("alice")));
+        var index = Redis.UserIndexKeyOf("alice");
+        (await Raw.SortedSetLengthAsync(index)).Should().Be(count);
+
+        Time.Advance(IdleTimeout);
+
+        (await Manager.ListUserSessionsAsync("alice")).Should().BeEmpty();
+        (await Raw.SortedSetLengthAsync(index)).Should().Be(0);
+        (await Raw.KeyExistsAsync(index)).Should().BeFalse();
+    }
+
+    [Test]
+    public async Task TenThousandSessionsOfOneUser_ExpiredByRedis_TakeTheirIndexWithThem()
+    {
+        const int count = 10_000;
+        var database = CreateDatabase(new RedisSessionOptions { TimeProvider = Time, ExpirySlack = TimeSpan.Zero });
+        // Deadlines are real time here: the fake clock stands still at the real time the test started, plus two seconds of life.
+        var manager = CreateManager(c =>
+        {
+            c.Database = database;
+            c.IdleTimeout = TimeSpan.FromSeconds(2);
+            c.Expires = TimeSpan.FromSeconds(2);
+        });
+        Time.SetUtcNow(DateTimeOffset.UtcNow);
+        for (var batch = 0; batch < count; batch += 250)
+            await Task.WhenAll(Enumerable.Range(0, 250).Select(_ => SignInAsync("bob", manager)));
+        var index = database.UserIndexKeyOf("bob");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await Raw.KeyExistsAsync(index) && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+
+        (await Raw.SortedSetLengthAsync(index)).Should().Be(0, "the index key expired with its newest session, without any listing");
+        Target.AllKeys().Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !k.EndsWith(":ended", StringComparison.Ordinal)).Should().BeEmpty();
+    }
+}
