@@ -24,11 +24,17 @@ public sealed partial class SessionManager
     public async ValueTask<IReadOnlyList<UserSession>> ListUserSessionsAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
     {
         cancellationToken = RequestToken(carrier, cancellationToken);
-        var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
-        var index = UserIndexOf(session.Database);
+        return await ListUserSessionsAsync(await StartAsync(carrier, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The live sessions of the user <paramref name="session"/> (the request's session, from any host's <c>Start</c>) is signed in as; see <see cref="ListUserSessionsAsync(ICookieCarrier, CancellationToken)"/>.</summary>
+    /// <exception cref="NotSupportedException">The database does not implement <see cref="IUserSessionIndex"/>.</exception>
+    public ValueTask<IReadOnlyList<UserSession>> ListUserSessionsAsync(Session session, CancellationToken cancellationToken = default)
+    {
+        var index = UserIndexOf((session ?? throw new ArgumentNullException(nameof(session))).Database);
         if (SignedInHandle(session) is not { } current)
-            return [];
-        return await ListAsync(index, session.User!, current, cancellationToken).ConfigureAwait(false);
+            return new([]);
+        return ListAsync(index, session.User!, current, RequestToken(session.Carrier, cancellationToken));
     }
 
     /// <summary>
@@ -55,7 +61,15 @@ public sealed partial class SessionManager
     public async ValueTask<bool> DestroyUserSessionAsync(ICookieCarrier carrier, string handle, CancellationToken cancellationToken = default)
     {
         cancellationToken = RequestToken(carrier, cancellationToken);
-        var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
+        return await DestroyUserSessionAsync(await StartAsync(carrier, cancellationToken).ConfigureAwait(false), handle, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Destroys the session <paramref name="handle"/> names if it belongs to the user <paramref name="session"/> (the request's session) is signed in as; see <see cref="DestroyUserSessionAsync(ICookieCarrier, string, CancellationToken)"/>.</summary>
+    /// <exception cref="NotSupportedException">The database does not implement <see cref="IUserSessionIndex"/>.</exception>
+    public async ValueTask<bool> DestroyUserSessionAsync(Session session, string handle, CancellationToken cancellationToken = default)
+    {
+        var carrier = (session ?? throw new ArgumentNullException(nameof(session))).Carrier;
+        cancellationToken = RequestToken(carrier, cancellationToken);
         var index = UserIndexOf(session.Database);
         if (SignedInHandle(session) is not { } current || !UserNames.IsHandle(handle))
             return false;
@@ -87,7 +101,15 @@ public sealed partial class SessionManager
     public async ValueTask<int> DestroyUserSessionsAsync(ICookieCarrier carrier, bool keepCurrent, CancellationToken cancellationToken = default)
     {
         cancellationToken = RequestToken(carrier, cancellationToken);
-        var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
+        return await DestroyUserSessionsAsync(await StartAsync(carrier, cancellationToken).ConfigureAwait(false), keepCurrent, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Signs the user <paramref name="session"/> (the request's session) is signed in as out everywhere, or everywhere else; see <see cref="DestroyUserSessionsAsync(ICookieCarrier, bool, CancellationToken)"/>.</summary>
+    /// <exception cref="NotSupportedException">The database does not implement <see cref="IUserSessionIndex"/>.</exception>
+    public async ValueTask<int> DestroyUserSessionsAsync(Session session, bool keepCurrent, CancellationToken cancellationToken = default)
+    {
+        var carrier = (session ?? throw new ArgumentNullException(nameof(session))).Carrier;
+        cancellationToken = RequestToken(carrier, cancellationToken);
         var index = UserIndexOf(session.Database);
         if (SignedInHandle(session) is not { } current)
             return 0;

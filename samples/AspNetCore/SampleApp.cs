@@ -12,7 +12,11 @@ public static class SampleApp
         var options = SampleOptions.Parse(args);
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSessions(config => config.Cookie = "sid");
+        builder.Services.AddSessions(config =>
+        {
+            config.Cookie = "sid";
+            config.MaxSessionsPerUser = options.MaxSessionsPerUser;
+        });
         if (options.Store != "memory")
             builder.Services.AddSingleton(_ => options.CreateDatabase()!); // created, and disposed at shutdown, by the container
         var app = builder.Build();
@@ -109,6 +113,18 @@ public static class SampleApp
         app.MapGet("/renew", async context =>
             await WriteTextAsync(context, "renewed: " + (await sessions.RenewIdAsync(context) ? "true" : "false")));
 
+        // Users and devices: the shared route contract's handlers (samples/Shared/UserRoutes.cs).
+        foreach (var path in UserRoutes.Paths)
+        {
+            app.MapGet(path, async context =>
+            {
+                var result = await UserRoutes.HandleAsync(new ContextSessions(sessions, context), path, context.Request.QueryString.Value?.TrimStart('?'));
+                context.Response.StatusCode = result.StatusCode;
+                context.Response.ContentType = result.ContentType;
+                await context.Response.WriteAsync(result.Body);
+            });
+        }
+
         app.MapGet("/all", async context =>
         {
             var session = await sessions.StartAsync(context);
@@ -148,6 +164,16 @@ public static class SampleApp
         await WriteTextAsync(context, "missing query parameter 'key'");
         return null;
     }
+}
+
+/// <summary>The route contract's session operations on one ASP.NET Core request.</summary>
+internal readonly struct ContextSessions(SessionManager sessions, HttpContext context) : IRequestSessions
+{
+    public ValueTask<Session> StartAsync() => sessions.StartAsync(context);
+    public ValueTask<bool> ShiftExpirationAsync() => sessions.ShiftExpirationAsync(context);
+    public ValueTask<bool> DestroyAsync() => sessions.DestroyAsync(context);
+    public ValueTask<bool> RenewIdAsync() => sessions.RenewIdAsync(context);
+    public SessionManager Manager => sessions;
 }
 
 /// <summary>The route list served on <c>/</c> (shared by every sample).</summary>

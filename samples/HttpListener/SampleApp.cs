@@ -56,5 +56,6 @@ public static class SampleApp
         public ValueTask<bool> ShiftExpirationAsync() => sessions.ShiftExpirationAsync(context);
         public ValueTask<bool> DestroyAsync() => sessions.DestroyAsync(context);
         public ValueTask<bool> RenewIdAsync() => sessions.RenewIdAsync(context);
+        public SessionManager Manager => sessions;
     }
 }

@@ -47,5 +47,6 @@ public static class SampleApp
         public ValueTask<bool> ShiftExpirationAsync() => sessions.ShiftExpirationAsync(environment);
         public ValueTask<bool> DestroyAsync() => sessions.DestroyAsync(environment);
         public ValueTask<bool> RenewIdAsync() => sessions.RenewIdAsync(environment);
+        public SessionManager Manager => sessions;
     }
 }

@@ -17,6 +17,7 @@ internal interface IRequestSessions
     ValueTask<bool> ShiftExpirationAsync();
     ValueTask<bool> DestroyAsync();
     ValueTask<bool> RenewIdAsync();
+    SessionManager Manager { get; }
 }
 
 /// <summary>
@@ -36,7 +37,7 @@ internal static class RouteContract
     private static readonly string[] Paths =
     [
         "/", "/set", "/get", "/delete", "/clear", "/update", "/destroy", "/set_immutable", "/get_immutable",
-        "/flash/set", "/flash/get", "/flash/peek", "/counter", "/renew", "/all",
+        "/flash/set", "/flash/get", "/flash/peek", "/counter", "/renew", "/all", .. UserRoutes.Paths,
     ];
 
     /// <summary>Serves one request. <paramref name="path"/> is the decoded path, <paramref name="query"/> the raw query without <c>?</c>.</summary>
@@ -49,6 +50,8 @@ internal static class RouteContract
         // Minimal APIs' MapGet: other methods on a known route get 405 with an empty body.
         if (!string.Equals(method, "GET", StringComparison.OrdinalIgnoreCase))
             return new RouteResult(405, null, "", Allow: "GET");
+        if (Array.IndexOf(UserRoutes.Paths, route) >= 0)
+            return await UserRoutes.HandleAsync(sessions, route, query).ConfigureAwait(false);
 
         switch (route)
         {

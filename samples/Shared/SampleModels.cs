@@ -31,5 +31,12 @@ internal static class Routes
         /counter               Increment counter
         /renew                 RenewId
         /all                   GetAll as JSON
+        /login?user=U          RenewId, then sign in as U
+        /secret                200 when signed in, else 403
+        /logout                Destroy
+        /devices               the signed-in user's sessions as JSON, newest first
+        /devices/revoke?handle=H  signs that device out
+        /logout/everywhere     signs out every session of the user (body: how many)
+        /logout/others         signs out every other session of the user (body: how many)
         """;
 }

@@ -1,16 +1,20 @@
+using System.Globalization;
+
 namespace Sessions.Samples;
 
 /// <summary>
 /// The samples' command line, the same on every host: <c>--urls URL[;URL]</c>, <c>--store memory|redis|embedded</c>,
-/// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>) and <c>--db PATH</c> (default <c>sessions.db</c>).
+/// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>), <c>--db PATH</c> (default <c>sessions.db</c>) and
+/// <c>--max-sessions-per-user N</c> (default 0, unlimited).
 /// </summary>
 internal sealed class SampleOptions
 {
     /// <summary>The stores this build of the samples knows.</summary>
     public static readonly string[] Stores = ["memory", "redis", "embedded"];
 
-    private SampleOptions(IReadOnlyList<string> urls, string store, string redis, string db)
+    private SampleOptions(IReadOnlyList<string> urls, string store, string redis, string db, int maxSessionsPerUser)
     {
+        MaxSessionsPerUser = maxSessionsPerUser;
         Urls = urls;
         Store = store;
         Redis = redis;
@@ -25,6 +29,9 @@ internal sealed class SampleOptions
 
     /// <summary>The Redis server (StackExchange.Redis configuration) for <c>--store redis</c>.</summary>
     public string Redis { get; }
+
+    /// <summary>The most sessions one user keeps (<see cref="SessionConfig.MaxSessionsPerUser"/>; 0: unlimited).</summary>
+    public int MaxSessionsPerUser { get; }
 
     /// <summary>The database file for <c>--store embedded</c>.</summary>
     public string Db { get; }
@@ -55,7 +62,10 @@ internal sealed class SampleOptions
         }
         if (urls.Count == 0)
             throw new ArgumentException("--urls names no URL.");
-        return new SampleOptions(urls, store, ReadOption(args, "--redis") ?? "127.0.0.1:6379", ReadOption(args, "--db") ?? "sessions.db");
+        var maxText = ReadOption(args, "--max-sessions-per-user") ?? "0";
+        if (!int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out var maxSessionsPerUser))
+            throw new ArgumentException($"Invalid --max-sessions-per-user '{maxText}': it takes a whole number, 0 for unlimited.");
+        return new SampleOptions(urls, store, ReadOption(args, "--redis") ?? "127.0.0.1:6379", ReadOption(args, "--db") ?? "sessions.db", maxSessionsPerUser);
     }
 
     private static string? ReadOption(string[] args, string name)
