@@ -46,15 +46,15 @@ public sealed class SampleHost : IAsyncDisposable
 
     public int Port => BaseAddress.Port;
 
-    /// <summary>Starts <paramref name="name"/>'s sample on <paramref name="store"/> (an embedded store gets a new file).</summary>
-    public static async Task<SampleHost> StartAsync(string name, string store = "memory")
+    /// <summary>Starts <paramref name="name"/>'s sample on <paramref name="store"/> (an embedded store gets a new file), with further command-line <paramref name="options"/>.</summary>
+    public static async Task<SampleHost> StartAsync(string name, string store = "memory", params string[] options)
     {
         DirectoryInfo? temporary = null;
         string[] storeArgs = store switch
         {
-            "memory" => [],
-            "redis" => ["--store", "redis", "--redis", SharedRedis.Endpoint],
-            "embedded" => ["--store", "embedded", "--db", Path.Combine((temporary = Directory.CreateTempSubdirectory("sessions-hosts-")).FullName, "sessions.db")],
+            "memory" => [.. options],
+            "redis" => ["--store", "redis", "--redis", SharedRedis.Endpoint, .. options],
+            "embedded" => ["--store", "embedded", "--db", Path.Combine((temporary = Directory.CreateTempSubdirectory("sessions-hosts-")).FullName, "sessions.db"), .. options],
             _ => throw new ArgumentOutOfRangeException(nameof(store), store, "Unknown store."),
         };
         try
