@@ -45,6 +45,26 @@ public abstract partial class RedisDatabaseTests
     }
 
     [Test]
+    public async Task DestroyAll_DeletesTheUserIndexes_AndDestroyAndRevokeRemoveTheirMembers()
+    {
+        var first = await SignInAsync("alice");
+        var second = await SignInAsync("alice");
+        await SignInAsync("bob");
+        var alice = Redis.UserIndexKeyOf("alice");
+
+        (await Manager.DestroyByIdAsync(first)).Should().BeTrue();
+        (await Raw.SortedSetRangeByRankAsync(alice)).Select(m => (string?)m).Should().Equal(SessionIds.HashText(second));
+        (await Manager.DestroyUserSessionAsync("alice", SessionIds.HashText(second))).Should().BeTrue();
+        (await Raw.KeyExistsAsync(alice)).Should().BeFalse("its last member is gone");
+
+        await SignInAsync("alice");
+        await Manager.DestroyAllAsync();
+
+        Target.AllKeys().Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !k.EndsWith(":ended", StringComparison.Ordinal))
+            .Should().BeEmpty("sessions and user indexes alike are deleted");
+    }
+
+    [Test]
     public async Task TenThousandSessionsOfOneUser_ExpiredByTime_LeaveNothingInTheIndex_AfterTheNextListing()
     {
         const int count = 10_000;
