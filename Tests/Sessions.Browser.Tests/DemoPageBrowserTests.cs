@@ -154,6 +154,33 @@ public sealed class DemoPageBrowserTests
         (await TextAsync(await page.GotoAsync("/all"))).Should().Be("{}", "the destroyed session is gone from the store too");
     }
 
+    [Test]
+    public async Task A_form_post_from_another_origin_of_the_same_site_is_refused()
+    {
+        await SignInAsync("Ada");
+        // Another port of 127.0.0.1: another origin but the same site, so the SameSite=Lax cookie goes with its POST.
+        // The browser's router serves that page; no server listens there.
+        var attacker = $"http://127.0.0.1:{Sessions.Testing.LoopbackPorts.Free()}/attacker";
+        var target = new Uri(_sample.BaseAddress, DemoPath + "/increment").ToString();
+        await _context.RouteAsync(attacker, route => route.FulfillAsync(new()
+        {
+            ContentType = "text/html",
+            Body = $"""<form method="post" action="{target}"><button id="go">Go</button></form>""",
+        }));
+        var page = await _context.NewPageAsync();
+        await page.GotoAsync(attacker);
+
+        var response = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#go"), target);
+
+        var headers = await response.Request.AllHeadersAsync();
+        TestContext.Out.WriteLine($"Cross-origin POST: Origin {headers.GetValueOrDefault("origin")}, " +
+            $"cookie sent: {headers.GetValueOrDefault("cookie", "").Contains("sid=", StringComparison.Ordinal)}, answer {response.Status}");
+        headers.Should().ContainKey("cookie", "the cookie is SameSite=Lax and the post is same-site");
+        response.Status.Should().Be(403);
+        await _page.ReloadAsync();
+        (await _page.TextContentAsync("#counter")).Should().Be("0", "the refused post changed nothing");
+    }
+
     private const string DemoPath = Sessions.Samples.AspNetCore.DemoPage.Path;
 
     private Task<IBrowserContext> NewContextAsync() => NewContextAsync(_chromium, _sample.BaseAddress);
