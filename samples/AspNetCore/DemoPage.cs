@@ -75,9 +75,9 @@ public static class DemoPage
         return endpoints;
     }
 
-    private const string SignInForm = """
+    private static readonly string SignInForm = $"""
         <form method="post" action="/demo/signin">
-          <label>Name <input id="name" name="name" required maxlength="64" autocomplete="username"></label>
+          <label>Name <input id="name" name="name" required maxlength="{MaxNameLength}" autocomplete="username"></label>
           <button id="signin">Sign in</button>
         </form>
         """;
