@@ -35,13 +35,22 @@ internal sealed class HttpContextSession(Session session) : ISession
     {
         if (key is null)
             throw new ArgumentNullException(nameof(key));
-        if (SessionBytes.TryFromValue(Session.Get(key), out var bytes))
+        var stored = Session.Get(key);
+        byte[]? bytes;
+        try
         {
-            value = bytes!;
-            return true;
+            if (!SessionBytes.TryFromValue(stored, out bytes))
+            {
+                value = null!;
+                return false;
+            }
         }
-        value = null!;
-        return false;
+        catch (Exception e) when (e is NotSupportedException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"The session value '{key}' of type {stored!.GetType()} has no JSON form, so HttpContext.Session cannot read it as bytes; read it with the native API.", e);
+        }
+        value = bytes!;
+        return true;
     }
 
     public void Set(string key, byte[] value)

@@ -118,8 +118,40 @@ public sealed class SessionFeatureTests(string database)
         (await browser.BodyAsync("/native/read-bridge")).Should().Be("iris|True|True");
     }
 
+    [Test]
+    public async Task AnyBytes_RoundTripExactly_ThroughTheDatabase()
+    {
+        // Text, binary, and the edge cases of the mapping: empty, NUL, a BOM, U+FFFF first, an encoded lone surrogate.
+        var random = new Random(20261202);
+        List<byte[]> cases = [[], [0], [0xEF, 0xBB, 0xBF, 0x41], [0xEF, 0xBF, 0xBF], [0xEF, 0xBF, 0xBF, 0x41], [0xED, 0xA0, 0x80], [0xC3, 0xA9], "\uFFFF"u8.ToArray()];
+        for (var i = 0; i < 24; i++)
+        {
+            var bytes = new byte[random.Next(1, 64)];
+            random.NextBytes(bytes);
+            cases.Add(bytes);
+        }
+        using var browser = _app.Browser(out _);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            using var content = new ByteArrayContent(cases[i]);
+            using (var stored = await browser.PostAsync($"/bytes?key=k{i}", content))
+                stored.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        for (var i = 0; i < cases.Count; i++)
+            (await browser.BodyAsync($"/bytes?key=k{i}")).Should().Be(Convert.ToHexString(cases[i]), "case {0} reads back as it was set", i);
+    }
+
     private static void Map(WebApplication app)
     {
+        app.MapPost("/bytes", async (HttpContext context, string key) =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            context.Session.Set(key, body.ToArray());
+            return "ok";
+        });
+        app.MapGet("/bytes", (HttpContext context, string key) => context.Session.TryGetValue(key, out var value) ? Convert.ToHexString(value) : "(missing)");
         app.MapGet("/set", (HttpContext context) =>
         {
             context.Session.SetString("name", "iris");
