@@ -5,14 +5,29 @@ namespace Sessions.AspNetCore;
 /// <summary>
 /// Maps one <see cref="HttpContext"/> onto <see cref="ICookieCarrier"/>; kept in the request's features so every
 /// <c>Start</c> of the request finds the same session. Cookies go through the host's own <see cref="HttpResponse.Cookies"/>.
+/// Each <see cref="SessionManager"/> used in the request (keyed managers side by side) has its own carrier, chained from
+/// the first through <see cref="Next"/>; a failed commit of one stops the commits of all.
 /// </summary>
 internal sealed class HttpContextCookieCarrier : ICookieCarrier
 {
     private readonly HttpContext _context;
+    private readonly HttpContextCookieCarrier _first;
     private Func<object, Task>? _commit;
     private object? _commitState;
+    private bool _commitFailed;
 
-    private HttpContextCookieCarrier(HttpContext context) => _context = context;
+    private HttpContextCookieCarrier(HttpContext context, SessionManager owner, HttpContextCookieCarrier? first)
+    {
+        _context = context;
+        Owner = owner;
+        _first = first ?? this;
+    }
+
+    /// <summary>The manager whose session this carrier keeps.</summary>
+    public SessionManager Owner { get; }
+
+    /// <summary>The carrier of the next manager used in the request, if any.</summary>
+    public HttpContextCookieCarrier? Next { get; private set; }
 
     public string? CookieHeader
     {
@@ -34,7 +49,11 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
     public CancellationToken RequestAborted => _context.RequestAborted;
 
     /// <summary>Whether a commit failed (database down, or the session ended meanwhile) and the response became an error.</summary>
-    public bool CommitFailed { get; private set; }
+    public bool CommitFailed
+    {
+        get => _first._commitFailed;
+        private set => _first._commitFailed = value;
+    }
 
     public void OnResponseStarting(Func<object, Task> callback, object state)
     {
@@ -121,18 +140,25 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
         return false;
     }
 
-    /// <summary>The request's carrier, created on first use.</summary>
-    public static HttpContextCookieCarrier For(HttpContext context)
+    /// <summary>The request's carrier for <paramref name="manager"/>, created on first use.</summary>
+    public static HttpContextCookieCarrier For(HttpContext context, SessionManager manager)
     {
         if (context is null)
             throw new ArgumentNullException(nameof(context));
-        if (context.Features.Get<HttpContextCookieCarrier>() is { } carrier)
+        if (manager is null)
+            throw new ArgumentNullException(nameof(manager));
+        var carrier = context.Features.Get<HttpContextCookieCarrier>();
+        if (carrier is null)
+        {
+            carrier = new HttpContextCookieCarrier(context, manager, null);
+            context.Features.Set(carrier);
             return carrier;
-        carrier = new HttpContextCookieCarrier(context);
-        context.Features.Set(carrier);
+        }
+        while (carrier.Owner != manager)
+            carrier = carrier.Next ??= new HttpContextCookieCarrier(context, manager, carrier._first);
         return carrier;
     }
 
-    /// <summary>The request's carrier if a session was started, else <see langword="null"/>.</summary>
+    /// <summary>The request's first carrier (follow <see cref="Next"/> for the others) if a session was started, else <see langword="null"/>.</summary>
     public static HttpContextCookieCarrier? Find(HttpContext context) => context.Features.Get<HttpContextCookieCarrier>();
 }

@@ -181,3 +181,23 @@ public sealed class UserDeviceTests(string hostName, string store)
 
     private sealed record Device(string Handle, bool Current, DateTimeOffset Created, DateTimeOffset LastSeen);
 }
+
+/// <summary>The samples' <c>--max-sessions-per-user</c> option.</summary>
+public sealed class MaxSessionsPerUserOptionTests
+{
+    [Test]
+    public void The_option_reads_a_whole_number_and_defaults_to_unlimited()
+    {
+        Sessions.Samples.SampleOptions.Parse(["--max-sessions-per-user", "3"]).MaxSessionsPerUser.Should().Be(3);
+        Sessions.Samples.SampleOptions.Parse([]).MaxSessionsPerUser.Should().Be(0);
+    }
+
+    [TestCase("-1")]
+    [TestCase("two")]
+    public void A_value_that_is_not_a_whole_number_is_refused_naming_it(string value)
+    {
+        var parse = () => Sessions.Samples.SampleOptions.Parse(["--max-sessions-per-user", value]);
+
+        parse.Should().Throw<ArgumentException>().WithMessage($"Invalid --max-sessions-per-user '{value}'*");
+    }
+}

@@ -28,6 +28,7 @@ public static class SampleApp
         });
         app.UseSessions();
         Map(app);
+        app.MapSessionsDemo(); // an HTML page under /demo, outside the route contract
         return app;
     }
 
