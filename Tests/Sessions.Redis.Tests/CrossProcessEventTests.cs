@@ -327,3 +327,65 @@ public sealed class CrossProcessEventTests
         }
     }
 }
+
+/// <summary>The same events on a 3-node Redis Cluster: published from scripts on any node, expiries heard from every primary.</summary>
+[NonParallelizable]
+public sealed class ClusterEventTests
+{
+    private RedisClusterTarget _cluster = null!;
+
+    [OneTimeSetUp]
+    public void StartCluster() => _cluster = new RedisClusterTarget();
+
+    [OneTimeTearDown]
+    public void StopCluster() => _cluster.Dispose();
+
+    [Test]
+    public async Task OtherInstance_HearsEventsAndExpiriesFromEveryPrimary()
+    {
+        var prefix = $"evc-{Guid.NewGuid():N}"[..16] + ":";
+        using var listener = new RedisSessionDatabase(_cluster.Configuration, new RedisSessionOptions { KeyPrefix = prefix, SubscribeToEvents = true, ConfigureKeyspaceNotifications = true });
+        await listener.EventsReady;
+        using var listening = new SessionManager(new SessionConfig { Database = listener });
+        var heard = new List<SessionEventArgs>();
+        listening.Created += (_, e) => Add(e);
+        listening.Destroyed += (_, e) => Add(e);
+        using var publisher = new RedisSessionDatabase(_cluster.Configuration, new RedisSessionOptions { KeyPrefix = prefix, PublishEvents = true, ExpirySlack = TimeSpan.Zero });
+        using var manager = new SessionManager(new SessionConfig { Database = publisher, IdleTimeout = TimeSpan.FromSeconds(1) });
+
+        // Twelve sessions land on all three primaries (their hash tags spread over the slots).
+        var hashes = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            var session = await manager.StartAsync(new TestCarrier());
+            session.Set("n", i);
+            await session.CommitAsync();
+            hashes.Add(SessionIds.HashText(session.Id));
+        }
+        using (var admin = RespClient.Connect(_cluster.Ports[0]))
+        {
+            var slots = hashes.Select(h => int.Parse(admin.Call("CLUSTER", "KEYSLOT", prefix + "{" + h + "}")!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            slots.Select(slot => slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2).Distinct().Should().HaveCount(3, "the sessions live on all three primaries");
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Count(SessionEventReason.Expired) < hashes.Count && clock.Elapsed < TimeSpan.FromSeconds(20))
+            await Task.Delay(50);
+        Reasons(SessionEventReason.Created).Should().BeEquivalentTo(hashes);
+        Reasons(SessionEventReason.Expired).Should().BeEquivalentTo(hashes, "each primary announces the keys it expires");
+
+        void Add(SessionEventArgs e)
+        {
+            lock (heard)
+                heard.Add(e);
+        }
+
+        int Count(SessionEventReason reason) => Reasons(reason).Count;
+
+        List<string?> Reasons(SessionEventReason reason)
+        {
+            lock (heard)
+                return heard.Where(e => e.Reason == reason && e.IsRemote).Select(e => e.IdHash).ToList();
+        }
+    }
+}
