@@ -26,6 +26,7 @@ internal sealed class RedisSessionEvents
     private readonly bool _configures;
     private readonly Func<string, string?> _hashOfKey;
     private readonly List<ChannelMessageQueue> _queues = [];
+    private IConnectionMultiplexer? _reconfigured; // the connection whose reconnects set the notifications again
     private volatile bool _stopped;
 
     /// <param name="prefix">The key prefix: the channel is named after it, so applications with different prefixes never hear each other.</param>
@@ -94,10 +95,14 @@ internal sealed class RedisSessionEvents
         {
             var events = await subscriber.SubscribeAsync(RedisChannel.Literal(Channel)).ConfigureAwait(false);
             events.OnMessage(OnEventMessage);
-            var expired = await subscriber.SubscribeAsync(RedisChannel.KeyEvent(KeyNotificationType.Expired, _database)).ConfigureAwait(false);
+            var expired = await subscriber.SubscribeAsync(ExpiredChannel(connection)).ConfigureAwait(false);
             expired.OnMessage(OnExpiredMessage);
             lock (_queues)
+            {
                 _queues.AddRange([events, expired]);
+                if (_stopped)
+                    Unsubscribe(); // disposed while subscribing: leave nothing on a multiplexer that outlives us
+            }
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -107,19 +112,48 @@ internal sealed class RedisSessionEvents
             return;
         await ConfigureNotificationsAsync(connection).ConfigureAwait(false);
         // A restarted server has forgotten a CONFIG SET: set it again on every reconnect.
-        connection.ConnectionRestored += (_, _) => _ = ReconfigureAsync(connection);
+        lock (_queues)
+        {
+            if (_stopped)
+                return;
+            _reconfigured = connection;
+            connection.ConnectionRestored += OnConnectionRestored;
+        }
+    }
+
+    /// <summary>
+    /// The expired-key notification channel. A cluster node announces only the keys it expires, so there the channel is
+    /// subscribed on every primary (a multi-node channel). On a single server it is a plain channel: StackExchange.Redis
+    /// 3.4 subscribes plain channels again after a reconnect, and (as a test showed) not multi-node ones.
+    /// </summary>
+    private RedisChannel ExpiredChannel(IConnectionMultiplexer connection)
+    {
+        foreach (var endpoint in connection.GetEndPoints())
+        {
+            if (connection.GetServer(endpoint).ServerType == ServerType.Cluster)
+                return RedisChannel.KeyEvent(KeyNotificationType.Expired, _database);
+        }
+        return RedisChannel.Literal("__keyevent@" + _database.ToString(CultureInfo.InvariantCulture) + "__:expired");
     }
 
     /// <summary>Stops raising events and drops this instance's subscriptions (the multiplexer may outlive the database).</summary>
     public void Stop()
     {
-        _stopped = true;
         lock (_queues)
         {
-            foreach (var queue in _queues)
-                _ = queue.UnsubscribeAsync(CommandFlags.FireAndForget);
-            _queues.Clear();
+            _stopped = true;
+            Unsubscribe();
+            if (_reconfigured is { } connection)
+                connection.ConnectionRestored -= OnConnectionRestored;
+            _reconfigured = null;
         }
+    }
+
+    private void Unsubscribe()
+    {
+        foreach (var queue in _queues)
+            _ = queue.UnsubscribeAsync(CommandFlags.FireAndForget);
+        _queues.Clear();
     }
 
     /// <summary>The flags with <c>E</c> (key-event channels) and <c>x</c> (expired) added when missing (<c>A</c> includes <c>x</c>).</summary>
@@ -197,6 +231,12 @@ internal sealed class RedisSessionEvents
         {
             // A failing failure handler has nowhere left to report to.
         }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (_reconfigured is { } connection)
+            _ = ReconfigureAsync(connection);
     }
 
     private async Task ReconfigureAsync(IConnectionMultiplexer connection)

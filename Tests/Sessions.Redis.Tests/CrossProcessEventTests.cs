@@ -203,6 +203,63 @@ public sealed class CrossProcessEventTests
     }
 
     [Test]
+    public async Task AfterRedisRestarts_TheNotificationsAreSetAgain_AndEventsFlowAgain()
+    {
+        var port = LoopbackPorts.Free();
+        var restarted = RedisProcess.Start(port);
+        try
+        {
+            var configuration = $"127.0.0.1:{port}";
+            var prefix = UniquePrefix("restart");
+            using var listener = new RedisSessionDatabase(configuration, new RedisSessionOptions { KeyPrefix = prefix, SubscribeToEvents = true, ConfigureKeyspaceNotifications = true });
+            await listener.EventsReady;
+            using var listening = new SessionManager(new SessionConfig { Database = listener });
+            var log = new EventLog(listening);
+            using var publisher = new RedisSessionDatabase(configuration, new RedisSessionOptions { KeyPrefix = prefix, PublishEvents = true, ExpirySlack = TimeSpan.Zero });
+            using var manager = new SessionManager(new SessionConfig { Database = publisher, IdleTimeout = TimeSpan.FromSeconds(2) });
+
+            var failures = new List<Exception>();
+            listener.EventsFailed += e =>
+            {
+                lock (failures)
+                    failures.Add(e);
+            };
+            restarted.Dispose(); // the new server starts with notify-keyspace-events empty
+            restarted = RedisProcess.Start(port);
+
+            // The listener reconnects and sets the flags again by itself.
+            var clock = Stopwatch.StartNew();
+            using (var admin = restarted.Admin())
+            {
+                while (!Flags(admin).Contains('x', StringComparison.Ordinal))
+                {
+                    clock.Elapsed.Should().BeLessThan(EventTimeout, "the flags should be set again after the reconnect (failures: {0})", string.Join("; ", failures));
+                    await Task.Delay(50);
+                }
+                Flags(admin).Should().Contain("E");
+            }
+            clock.Restart();
+            string? id = null;
+            while (id is null)
+            {
+                try
+                {
+                    id = await CreateAsync(manager);
+                }
+                catch (SessionDatabaseException) when (clock.Elapsed < EventTimeout)
+                {
+                    await Task.Delay(100); // the publisher has not reconnected yet
+                }
+            }
+            (await log.WaitAsync(SessionEventReason.Expired, SessionIds.HashText(id))).IsRemote.Should().BeTrue("the subscriptions came back with the connection");
+        }
+        finally
+        {
+            restarted.Dispose();
+        }
+    }
+
+    [Test]
     public void ConfigureKeyspaceNotifications_WithoutSubscribing_IsRefused()
     {
         var act = () => new RedisSessionDatabase(Configuration, new RedisSessionOptions { ConfigureKeyspaceNotifications = true });
@@ -230,6 +287,8 @@ public sealed class CrossProcessEventTests
         events.Parse("a x")!.Reason.Should().Be(SessionEventReason.DestroyedAll);
         RedisSessionEvents.ChannelOf("p:", 3).Should().Be("p:events@3");
     }
+
+    private static string Flags(RespClient admin) => admin.Call("CONFIG", "GET", "notify-keyspace-events")!.Split('\n')[1];
 
     private Dictionary<string, long> Stats()
     {
