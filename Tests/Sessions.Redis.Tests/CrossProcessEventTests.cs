@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Sessions.Testing;
 
@@ -257,6 +259,42 @@ public sealed class CrossProcessEventTests
         {
             restarted.Dispose();
         }
+    }
+
+    [Test]
+    public async Task EventOptions_BindFromConfiguration_AndInstancesSharingOneMultiplexerHearEachOther_UntilDisposed()
+    {
+        using var multiplexer = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Configuration);
+        var prefix = UniquePrefix("di");
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Redis:KeyPrefix"] = prefix,
+            ["Redis:PublishEvents"] = "true",
+            ["Redis:SubscribeToEvents"] = "true",
+        }).Build().GetSection("Redis");
+        var services = new ServiceCollection()
+            .AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(multiplexer)
+            .AddRedisSessionDatabase(section);
+        using var publisher = new RedisSessionDatabase(multiplexer, new RedisSessionOptions { KeyPrefix = prefix, PublishEvents = true });
+        var manager = Manager(publisher);
+        EventLog log;
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var registered = provider.GetRequiredService<RedisSessionDatabase>();
+            await registered.EventsReady;
+            log = new EventLog(Manager(registered));
+            var id = await CreateAsync(manager);
+            (await log.WaitAsync(SessionEventReason.Created, SessionIds.HashText(id))).IsRemote.Should().BeTrue();
+        }
+
+        // Disposed: its subscription is gone from the multiplexer, which lives on.
+        var listener = Open(prefix, subscribe: true);
+        await listener.EventsReady;
+        var after = new EventLog(Manager(listener));
+        var later = await CreateAsync(manager);
+        await after.WaitAsync(SessionEventReason.Created, SessionIds.HashText(later));
+        log.For(SessionIds.HashText(later)).Should().BeEmpty("a disposed database raises nothing more");
+        multiplexer.IsConnected.Should().BeTrue();
     }
 
     [Test]
