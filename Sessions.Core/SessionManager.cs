@@ -37,7 +37,10 @@ public sealed class SessionManager : IDisposable
         UseDatabase(Config.Database ?? _ownDatabase!);
     }
 
-    /// <summary>Raised when a new session is first stored.</summary>
+    /// <summary>
+    /// Raised when a new session is first stored. With a database that reports events (<see cref="ISessionEventSource"/>)
+    /// these events also carry what other processes sharing it caused (<see cref="SessionEventArgs.IsRemote"/>).
+    /// </summary>
     public event EventHandler<SessionEventArgs>? Created;
 
     /// <summary>Raised when a session ends: destroyed, destroyed by ID, all destroyed, or expired. Handlers run outside locks.</summary>
@@ -67,6 +70,10 @@ public sealed class SessionManager : IDisposable
             oldSource.SessionExpired -= OnExpired;
         if (database is ISessionExpirationSource source)
             source.SessionExpired += OnExpired;
+        if (previous is ISessionEventSource oldEvents)
+            oldEvents.SessionEvent -= OnDatabaseEvent;
+        if (database is ISessionEventSource events)
+            events.SessionEvent += OnDatabaseEvent;
     }
 
     // ----- Start --------------------------------------------------------------------------------------------------
@@ -212,7 +219,11 @@ public sealed class SessionManager : IDisposable
             if (record.IsExpired(now))
             {
                 Counters.AddExpired();
-                if (await database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
+                // A database shared across processes tells the others it expired, not that it was destroyed.
+                var destroyed = database is ISessionExpiredDestroyer expiry
+                    ? expiry.DestroyExpiredAsync(id, cancellationToken)
+                    : database.DestroyAsync(id, cancellationToken);
+                if (await destroyed.ConfigureAwait(false))
                     Raise(SessionEventReason.Expired, id);
                 continue;
             }
@@ -575,18 +586,23 @@ public sealed class SessionManager : IDisposable
         return id;
     }
 
-    internal void Raise(SessionEventReason reason, string? id, string? previousId = null)
+    internal void Raise(SessionEventReason reason, string? id, string? previousId = null) => Raise(new SessionEventArgs(id, reason, previousId));
+
+    private void Raise(SessionEventArgs e)
     {
-        var handler = reason switch
+        var handler = e.Reason switch
         {
             SessionEventReason.Created => Created,
             SessionEventReason.Renewed => Renewed,
             _ => Destroyed,
         };
-        handler?.Invoke(this, new SessionEventArgs(id, reason, previousId));
+        handler?.Invoke(this, e);
     }
 
     private void OnExpired(string id) => Raise(SessionEventReason.Expired, id);
+
+    /// <summary>An event the database reports (a purge, another process): raised like this manager's own.</summary>
+    private void OnDatabaseEvent(SessionEventArgs e) => Raise(e);
 
     /// <summary>This manager, when its database completes synchronously; otherwise throws before anything is read or written.</summary>
     private SessionManager Synchronous(string asyncName) =>
