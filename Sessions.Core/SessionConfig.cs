@@ -48,8 +48,17 @@ public sealed class SessionConfig
     /// <summary>With it, a <c>Start</c> after <c>Destroy</c> in the same request issues a new session (default <see langword="false"/>: that session stays destroyed).</summary>
     public bool AllowReclaim { get; set; }
 
-    /// <summary>Transforms the ID into the cookie value and back (none by default).</summary>
+    /// <summary>
+    /// Transforms the ID into the cookie value and back (none by default). With <see cref="SessionTransport.Header"/> it
+    /// transforms the header value the same way, and receives the header name where it would receive the cookie name.
+    /// </summary>
     public ISessionIdEncoder? Encoder { get; set; }
+
+    /// <summary>
+    /// Where the session ID travels: <see cref="SessionTransport.Cookie"/> (the default) or a request/response header
+    /// for API clients (<see cref="SessionTransport.Header"/>, <c>X-Session-Token</c> unless named otherwise).
+    /// </summary>
+    public SessionTransport Transport { get; set; } = SessionTransport.Cookie;
 
     /// <summary>
     /// The absolute lifetime, from creation, moved by <c>ShiftExpiration</c> (default 2 hours). Positive: the cookie's
@@ -157,6 +166,8 @@ public sealed class SessionConfig
             throw Invalid(nameof(MemoryMaxSessions), $"{MemoryMaxSessions} must be positive.");
         if (MaxCookieBytes < 128)
             throw Invalid(nameof(MaxCookieBytes), $"{MaxCookieBytes} is too small for a session cookie (at least 128).");
+        if (Transport is null)
+            throw Invalid(nameof(Transport), "A transport is required: SessionTransport.Cookie or SessionTransport.Header(name).");
         if (TimeProvider is null)
             throw Invalid(nameof(TimeProvider), "A TimeProvider is required.");
         if (!Enum.IsDefined(typeof(SessionDatabaseFailureMode), DatabaseFailureMode))
