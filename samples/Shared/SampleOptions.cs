@@ -29,6 +29,9 @@ internal sealed class SampleOptions
     /// <summary>The database file for <c>--store embedded</c>.</summary>
     public string Db { get; }
 
+    /// <summary>Where the session ID travels (<c>--transport cookie|header</c>, default cookie): header mode reads and answers <c>X-Session-Token</c>.</summary>
+    public SessionTransport Transport { get; private init; } = SessionTransport.Cookie;
+
     /// <summary>The database the store names; <see langword="null"/> for memory (the manager's default).</summary>
     /// <exception cref="SessionDatabaseException">The embedded database file cannot be opened.</exception>
     public ISessionDatabase? CreateDatabase() => Store switch
@@ -55,7 +58,13 @@ internal sealed class SampleOptions
         }
         if (urls.Count == 0)
             throw new ArgumentException("--urls names no URL.");
-        return new SampleOptions(urls, store, ReadOption(args, "--redis") ?? "127.0.0.1:6379", ReadOption(args, "--db") ?? "sessions.db");
+        var transport = ReadOption(args, "--transport") ?? "cookie";
+        if (transport is not ("cookie" or "header"))
+            throw new ArgumentException($"Unknown --transport '{transport}': this sample supports cookie, header.");
+        return new SampleOptions(urls, store, ReadOption(args, "--redis") ?? "127.0.0.1:6379", ReadOption(args, "--db") ?? "sessions.db")
+        {
+            Transport = transport == "header" ? SessionTransport.Header() : SessionTransport.Cookie,
+        };
     }
 
     private static string? ReadOption(string[] args, string name)
