@@ -105,6 +105,16 @@ public sealed class SessionConfig
     /// </summary>
     public SessionDatabaseFailureMode DatabaseFailureMode { get; set; } = SessionDatabaseFailureMode.Fail;
 
+    /// <summary>
+    /// How session values are serialised to JSON (go-sessions' <c>Transcoder</c>; <see langword="null"/>, the default, is
+    /// System.Text.Json's defaults): by databases that store copies (Redis, SQLite), for <see cref="Session.SetImmutable"/>
+    /// snapshots, for the memory database's payload count, and when <c>Get&lt;T&gt;</c> turns stored JSON into the
+    /// type it names. For trimmed or native-AOT applications set <see cref="System.Text.Json.JsonSerializerOptions.TypeInfoResolver"/>
+    /// to a source-generated <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>. Whatever the options, reading
+    /// stored data never takes a type from the data: JSON comes back as plain values until a getter names the type.
+    /// </summary>
+    public System.Text.Json.JsonSerializerOptions? SerializerOptions { get; set; }
+
     /// <summary>The clock; tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

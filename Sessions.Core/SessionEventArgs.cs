@@ -7,7 +7,10 @@ public enum SessionEventReason
     Created,
     /// <summary><c>Destroy</c> or <c>DestroyById</c> ended the session.</summary>
     Destroyed,
-    /// <summary><c>DestroyAll</c> ended every session; <see cref="SessionEventArgs.SessionId"/> is <see langword="null"/>.</summary>
+    /// <summary>
+    /// <c>DestroyAll</c> ended every session: one event per session, with its ID, on a database that can name them
+    /// (<see cref="ISessionDestroyAllListing"/>); otherwise one event whose <see cref="SessionEventArgs.SessionId"/> is <see langword="null"/>.
+    /// </summary>
     DestroyedAll,
     /// <summary>The session passed its absolute or idle deadline.</summary>
     Expired,
@@ -26,7 +29,7 @@ public sealed class SessionEventArgs : EventArgs
         PreviousSessionId = previousSessionId;
     }
 
-    /// <summary>The session ID (the new one for <see cref="SessionEventReason.Renewed"/>); <see langword="null"/> for <see cref="SessionEventReason.DestroyedAll"/>.</summary>
+    /// <summary>The session ID (the new one for <see cref="SessionEventReason.Renewed"/>); <see langword="null"/> for a <see cref="SessionEventReason.DestroyedAll"/> that cannot name the sessions.</summary>
     public string? SessionId { get; }
 
     /// <summary>The ID before <c>RenewId</c>; otherwise <see langword="null"/>.</summary>

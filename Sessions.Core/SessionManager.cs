@@ -366,7 +366,11 @@ public sealed class SessionManager : IDisposable
     /// Destroys the request's session for good: deletes it from the database, expires the cookie (same name, path, domain
     /// and attributes, <c>Max-Age=0</c>; with <see cref="SessionTransport.Header"/>, answers an empty header) and raises <see cref="Destroyed"/>. Returns whether a stored session was destroyed.
     /// </summary>
-    public async ValueTask<bool> DestroyAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
+    public ValueTask<bool> DestroyAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default) =>
+        EndAsync(carrier, SessionEventReason.Destroyed, cancellationToken);
+
+    /// <summary>Ends the request's session as <see cref="DestroyAsync"/> does, raising <see cref="Destroyed"/> with <paramref name="reason"/>.</summary>
+    internal async ValueTask<bool> EndAsync(ICookieCarrier carrier, SessionEventReason reason, CancellationToken cancellationToken)
     {
         if (carrier.Session is { IsDestroyed: true })
             return false;
@@ -381,7 +385,7 @@ public sealed class SessionManager : IDisposable
         if (hadCookie || (established && !pending)) // a session still pending creation never sent its cookie
             Config.Transport.Clear(this, carrier);
         if (existed)
-            Raise(SessionEventReason.Destroyed, id);
+            Raise(reason, id);
         return existed;
     }
 
@@ -407,10 +411,18 @@ public sealed class SessionManager : IDisposable
 
     /// <summary>
     /// Destroys every session in the database, including those other processes created, then raises <see cref="Destroyed"/>
-    /// once with <see cref="SessionEventReason.DestroyedAll"/> (a database that hashes IDs cannot name them).
+    /// with <see cref="SessionEventReason.DestroyedAll"/>: once per session when the database can name them
+    /// (<see cref="ISessionDestroyAllListing"/>: the memory database), else once with no ID (a database that stores only
+    /// hashes of the IDs, Redis or SQLite, cannot name them).
     /// </summary>
     public async ValueTask DestroyAllAsync(CancellationToken cancellationToken = default)
     {
+        if (Database is ISessionDestroyAllListing listing)
+        {
+            foreach (var id in await listing.DestroyAllListedAsync(cancellationToken).ConfigureAwait(false))
+                Raise(SessionEventReason.DestroyedAll, id);
+            return;
+        }
         await Database.DestroyAllAsync(cancellationToken).ConfigureAwait(false);
         Raise(SessionEventReason.DestroyedAll, null);
     }
