@@ -176,3 +176,20 @@ public sealed class HeaderTransportHostTests(string hostName, string store)
         public void Dispose() => _http.Dispose();
     }
 }
+
+/// <summary>The samples' <c>--transport</c> option refuses what it does not know, as <c>--store</c> does.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Self)]
+public sealed class SampleTransportOptionTests
+{
+    [TestCase("AspNetCore")]
+    [TestCase("HttpListener")]
+    [TestCase("Owin")]
+    public async Task An_unknown_transport_exits_with_code_2_naming_it(string name)
+    {
+        var (exitCode, output) = await SampleProcess.RunToExitAsync(name, "--transport", "carrier-pigeon");
+
+        exitCode.Should().Be(2, output);
+        output.Should().Contain("Unknown --transport 'carrier-pigeon'").And.Contain("cookie, header");
+    }
+}
