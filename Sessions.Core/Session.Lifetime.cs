@@ -3,10 +3,11 @@ namespace Sessions;
 /// <content>The session's own end: <see cref="Destroy"/> and its <see cref="Lifetime"/>.</content>
 public sealed partial class Session
 {
-    private SessionLifetime? _lifetime;
-
     /// <summary>When this session ends, and a way to end it now (go-sessions' <c>Lifetime</c>).</summary>
-    public SessionLifetime Lifetime => _lifetime ??= new SessionLifetime(this, _manager);
+    public SessionLifetime Lifetime => new(this);
+
+    /// <summary>Now, on the manager's clock.</summary>
+    internal DateTimeOffset Now() => _manager.Time.GetUtcNow();
 
     /// <summary>Destroys this session (see <see cref="DestroyAsync"/>); for databases that complete synchronously.</summary>
     /// <exception cref="InvalidOperationException">The database is asynchronous: use <see cref="DestroyAsync"/>.</exception>
