@@ -7,7 +7,10 @@ public enum SessionEventReason
     Created,
     /// <summary><c>Destroy</c> or <c>DestroyById</c> ended the session.</summary>
     Destroyed,
-    /// <summary><c>DestroyAll</c> ended every session; <see cref="SessionEventArgs.SessionId"/> is <see langword="null"/>.</summary>
+    /// <summary>
+    /// <c>DestroyAll</c> ended every session: one event per session, with its ID, on a database that can name them
+    /// (<see cref="ISessionDestroyAllListing"/>); otherwise one event whose <see cref="SessionEventArgs.SessionId"/> is <see langword="null"/>.
+    /// </summary>
     DestroyedAll,
     /// <summary>The session passed its absolute or idle deadline.</summary>
     Expired,
@@ -60,7 +63,7 @@ public sealed class SessionEventArgs : EventArgs
 
     /// <summary>
     /// The session ID (the new one for <see cref="SessionEventReason.Renewed"/>) when this process caused the event;
-    /// <see langword="null"/> for <see cref="SessionEventReason.DestroyedAll"/> and for events known only by <see cref="IdHash"/>.
+    /// <see langword="null"/> for a <see cref="SessionEventReason.DestroyedAll"/> that cannot name the sessions and for events known only by <see cref="IdHash"/>.
     /// </summary>
     public string? SessionId { get; }
 

@@ -303,9 +303,9 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         args.Add(changes.SetValues.Count + changes.SetFlashes.Count);
         long size = 0;
         foreach (var value in changes.SetValues)
-            size += AddSet(args, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value));
+            size += AddSet(args, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value, changes.SerializerOptions));
         foreach (var flash in changes.SetFlashes)
-            size += AddSet(args, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value));
+            size += AddSet(args, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value, changes.SerializerOptions));
         // What this request sets is all in the merged session: over the limit alone, it is over merged too.
         if (size > changes.MaxPayloadBytes)
             throw TooLarge(changes.MaxPayloadBytes);

@@ -13,7 +13,7 @@ namespace Sessions.Testing;
 /// take one). It starts at the real current time, whole seconds, so a remote database computing TTLs from deadlines keeps
 /// the keys; tests never wait for a database to expire keys by itself: the manager checks every record's deadlines.
 /// </remarks>
-public abstract class SessionDatabaseContract
+public abstract partial class SessionDatabaseContract
 {
     /// <summary>The configured absolute lifetime.</summary>
     protected static readonly TimeSpan Expires = TimeSpan.FromHours(2);

@@ -2,7 +2,7 @@ namespace Sessions.Samples;
 
 /// <summary>
 /// The samples' command line, the same on every host: <c>--urls URL[;URL]</c>, <c>--store memory|redis|embedded</c>,
-/// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>) and <c>--db PATH</c> (default <c>sessions.db</c>), each as
+/// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>) and <c>--db PATH</c> (default <c>sessions.db</c>), <c>--transport cookie|header</c> (default cookie), each as
 /// <c>--name value</c> or <c>--name=value</c>. Anything else is refused with the list of valid options.
 /// </summary>
 internal sealed class SampleOptions
@@ -17,6 +17,7 @@ internal sealed class SampleOptions
         ("--store", string.Join("|", Stores)),
         ("--redis", "HOST:PORT"),
         ("--db", "PATH"),
+        ("--transport", "cookie|header"),
     ];
 
     private readonly Dictionary<string, string> _values;
@@ -38,6 +39,9 @@ internal sealed class SampleOptions
 
     /// <summary>The database file for <c>--store embedded</c>.</summary>
     public string Db => Value("--db", "sessions.db");
+
+    /// <summary>Where the session ID travels (<c>--transport cookie|header</c>, default cookie): header mode reads and answers <c>X-Session-Token</c>.</summary>
+    public SessionTransport Transport => Value("--transport", "cookie") == "header" ? SessionTransport.Header() : SessionTransport.Cookie;
 
     /// <summary>The database the store names; <see langword="null"/> for memory (the manager's default).</summary>
     /// <exception cref="SessionDatabaseException">The embedded database file cannot be opened.</exception>
@@ -69,6 +73,9 @@ internal sealed class SampleOptions
         var store = values.GetValueOrDefault("--store", "memory");
         if (Array.IndexOf(Stores, store) < 0)
             throw new ArgumentException($"Unknown --store '{store}': this sample supports {string.Join(", ", Stores)}.");
+        var transport = values.GetValueOrDefault("--transport", "cookie");
+        if (transport is not ("cookie" or "header"))
+            throw new ArgumentException($"Unknown --transport '{transport}': this sample supports cookie, header.");
         var urls = new List<string>();
         foreach (var url in values.GetValueOrDefault("--urls", "http://localhost:5000").Split([';'], StringSplitOptions.RemoveEmptyEntries))
         {
