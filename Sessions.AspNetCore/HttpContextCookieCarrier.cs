@@ -111,11 +111,25 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
         response.Headers.CacheControl = "no-store";
     }
 
+    public string? RequestHeader(string name)
+    {
+        var values = _context.Request.Headers[name];
+        return values.Count == 0 ? null : values.Count == 1 ? values.ToString() : string.Join(", ", values.ToArray());
+    }
+
+    public void WriteHeader(string name, string value)
+    {
+        var response = _context.Response;
+        if (response.HasStarted)
+            throw new InvalidOperationException($"The response header '{name}' cannot be written: the response has already started. Write to the session before writing the response body.");
+        response.Headers[name] = value;
+    }
+
     /// <remarks>
     /// Setting a header from a constant allocates nothing on Kestrel (known headers are fields of the header collection);
-    /// only a <c>Vary</c> the application set before the session started is copied to add <c>Cookie</c>.
+    /// only a <c>Vary</c> the application set before the session started is copied to add <paramref name="varyOn"/>.
     /// </remarks>
-    public void MarkPrivate()
+    public void MarkPrivate(string varyOn)
     {
         var response = _context.Response;
         if (response.HasStarted)
@@ -123,18 +137,18 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
         var headers = response.Headers;
         var vary = headers.Vary;
         if (vary.Count == 0)
-            headers.Vary = "Cookie";
-        else if (!VariesByCookie(vary))
-            headers.Vary = Microsoft.Extensions.Primitives.StringValues.Concat(vary, "Cookie");
+            headers.Vary = varyOn;
+        else if (!VariesBy(vary, varyOn))
+            headers.Vary = Microsoft.Extensions.Primitives.StringValues.Concat(vary, varyOn);
         if (headers.CacheControl.Count == 0)
             headers.CacheControl = "no-store";
     }
 
-    private static bool VariesByCookie(Microsoft.Extensions.Primitives.StringValues vary)
+    private static bool VariesBy(Microsoft.Extensions.Primitives.StringValues vary, string field)
     {
         foreach (var value in vary)
         {
-            if (VaryHeader.NamesCookie(value))
+            if (VaryHeader.Names(value, field))
                 return true;
         }
         return false;

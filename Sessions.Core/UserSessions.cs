@@ -8,7 +8,7 @@ namespace Sessions;
 /// <remarks>
 /// A database learns a session's user from <see cref="SessionChanges.BindsUser"/> in <see cref="ISessionDatabase.CommitAsync"/>
 /// and keeps the index right through every later change of that session: renew moves the entry, destroy, destroy-all and
-/// expiry remove it. A handle is <see cref="SessionIds.HashText"/> of the session ID: the name the databases already store
+/// expiry remove it. A handle is <see cref="SessionIds.HashText(string)"/> of the session ID: the name the databases already store
 /// a session under, a one-way SHA-256 of at least 128 random bits, so it can neither be turned back into the ID nor
 /// presented as one (the manager hashes a presented ID, so a handle used as a cookie names no session).
 /// </remarks>
@@ -25,7 +25,7 @@ public interface IUserSessionIndex
 }
 
 /// <summary>One of a user's sessions as a database lists it (see <see cref="IUserSessionIndex"/>).</summary>
-/// <param name="handle">The session's handle (<see cref="SessionIds.HashText"/> of its ID).</param>
+/// <param name="handle">The session's handle (<see cref="SessionIds.HashText(string)"/> of its ID).</param>
 /// <param name="signedInAt">When the session was signed in as the user.</param>
 /// <param name="absoluteDeadline">The session's absolute deadline, or <see langword="null"/>.</param>
 /// <param name="idleDeadline">The session's idle deadline as the database holds it.</param>

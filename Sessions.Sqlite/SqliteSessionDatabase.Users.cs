@@ -97,8 +97,8 @@ public sealed partial class SqliteSessionDatabase
         }, cancellationToken);
     }
 
-    /// <summary>A row key (32 bytes) as a handle: base64url without padding, as <see cref="SessionIds.HashText"/> writes it.</summary>
-    private static string HandleOf(byte[] key) => Convert.ToBase64String(key).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    /// <summary>A row key (32 bytes) as a handle: base64url without padding, as <see cref="SessionIds.HashText(string)"/> writes it.</summary>
+    private static string HandleOf(byte[] key) => SessionIds.HashText(key);
 
     /// <summary>The row key a handle names, or <see langword="null"/> when it is not a handle.</summary>
     private static byte[]? KeyOf(string? handle) =>

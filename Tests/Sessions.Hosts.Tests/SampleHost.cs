@@ -46,7 +46,7 @@ public sealed class SampleHost : IAsyncDisposable
 
     public int Port => BaseAddress.Port;
 
-    /// <summary>Starts <paramref name="name"/>'s sample on <paramref name="store"/> (an embedded store gets a new file), with further command-line <paramref name="options"/>.</summary>
+    /// <summary>Starts <paramref name="name"/>'s sample on <paramref name="store"/> (an embedded store gets a new file), with <paramref name="options"/> (such as <c>--transport header</c>) too.</summary>
     public static async Task<SampleHost> StartAsync(string name, string store = "memory", params string[] options)
     {
         DirectoryInfo? temporary = null;
@@ -59,7 +59,7 @@ public sealed class SampleHost : IAsyncDisposable
         };
         try
         {
-            var host = await StartOnFreePortAsync(name, store, storeArgs);
+            var host = await StartOnFreePortAsync(name, store, [.. storeArgs, .. options]);
             host._temporary = temporary;
             return host;
         }

@@ -5,7 +5,7 @@ namespace Sessions.Samples.AspNetCore;
 /// <summary>The sample application: the route contract (docs/samples.md) on ASP.NET Core, built so tests can start it on any port.</summary>
 public static class SampleApp
 {
-    /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store memory|redis|embedded</c>, <c>--redis</c>, <c>--db</c>).</summary>
+    /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store memory|redis|embedded</c>, <c>--redis</c>, <c>--db</c>, <c>--transport cookie|header</c>).</summary>
     /// <exception cref="ArgumentException">An argument names an unknown store.</exception>
     public static WebApplication Build(string[] args)
     {
@@ -15,6 +15,7 @@ public static class SampleApp
         builder.Services.AddSessions(config =>
         {
             config.Cookie = "sid";
+            config.Transport = options.Transport;
             config.MaxSessionsPerUser = options.MaxSessionsPerUser;
         });
         if (options.Store != "memory")

@@ -4,8 +4,8 @@ namespace Sessions.Samples;
 
 /// <summary>
 /// The samples' command line, the same on every host: <c>--urls URL[;URL]</c>, <c>--store memory|redis|embedded</c>,
-/// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>), <c>--db PATH</c> (default <c>sessions.db</c>) and
-/// <c>--max-sessions-per-user N</c> (default 0: unlimited), each as
+/// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>), <c>--db PATH</c> (default <c>sessions.db</c>),
+/// <c>--transport cookie|header</c> (default cookie) and <c>--max-sessions-per-user N</c> (default 0: unlimited), each as
 /// <c>--name value</c> or <c>--name=value</c>. Anything else is refused with the list of valid options.
 /// </summary>
 internal sealed class SampleOptions
@@ -20,6 +20,7 @@ internal sealed class SampleOptions
         ("--store", string.Join("|", Stores)),
         ("--redis", "HOST:PORT"),
         ("--db", "PATH"),
+        ("--transport", "cookie|header"),
         ("--max-sessions-per-user", "N"),
     ];
 
@@ -42,6 +43,9 @@ internal sealed class SampleOptions
 
     /// <summary>The database file for <c>--store embedded</c>.</summary>
     public string Db => Value("--db", "sessions.db");
+
+    /// <summary>Where the session ID travels (<c>--transport cookie|header</c>, default cookie): header mode reads and answers <c>X-Session-Token</c>.</summary>
+    public SessionTransport Transport => Value("--transport", "cookie") == "header" ? SessionTransport.Header() : SessionTransport.Cookie;
 
     /// <summary>The most sessions one user keeps (<see cref="SessionConfig.MaxSessionsPerUser"/>; 0: unlimited).</summary>
     public int MaxSessionsPerUser => int.Parse(Value("--max-sessions-per-user", "0"), CultureInfo.InvariantCulture);
@@ -76,6 +80,9 @@ internal sealed class SampleOptions
         var store = values.GetValueOrDefault("--store", "memory");
         if (Array.IndexOf(Stores, store) < 0)
             throw new ArgumentException($"Unknown --store '{store}': this sample supports {string.Join(", ", Stores)}.");
+        var transport = values.GetValueOrDefault("--transport", "cookie");
+        if (transport is not ("cookie" or "header"))
+            throw new ArgumentException($"Unknown --transport '{transport}': this sample supports cookie, header.");
         var urls = new List<string>();
         foreach (var url in values.GetValueOrDefault("--urls", "http://localhost:5000").Split([';'], StringSplitOptions.RemoveEmptyEntries))
         {
