@@ -34,7 +34,7 @@ internal static class SessionEntry
     }
 
     /// <summary>Writes a session with every value and flash; <paramref name="payload"/> receives what they count toward the payload limit.</summary>
-    /// <exception cref="ArgumentException">A value cannot be serialised (see <see cref="SessionValueCodec.Encode"/>).</exception>
+    /// <exception cref="ArgumentException">A value cannot be serialised (see <see cref="SessionValueCodec.Encode(string, SessionValue)"/>).</exception>
     public static byte[] Write(SessionRecord record, Guid token, out long payload)
     {
         using var stream = new MemoryStream();
