@@ -52,9 +52,9 @@ public sealed class SampleHost : IAsyncDisposable
         DirectoryInfo? temporary = null;
         string[] storeArgs = store switch
         {
-            "memory" => [.. options],
-            "redis" => ["--store", "redis", "--redis", SharedRedis.Endpoint, .. options],
-            "embedded" => ["--store", "embedded", "--db", Path.Combine((temporary = Directory.CreateTempSubdirectory("sessions-hosts-")).FullName, "sessions.db"), .. options],
+            "memory" => [],
+            "redis" => ["--store", "redis", "--redis", SharedRedis.Endpoint],
+            "embedded" => ["--store", "embedded", "--db", Path.Combine((temporary = Directory.CreateTempSubdirectory("sessions-hosts-")).FullName, "sessions.db")],
             _ => throw new ArgumentOutOfRangeException(nameof(store), store, "Unknown store."),
         };
         try
