@@ -1,4 +1,5 @@
 using Sessions.Testing;
+using StackExchange.Redis;
 
 namespace Sessions.Redis.Tests;
 
@@ -37,5 +38,31 @@ public abstract partial class CountingRedisDatabaseTests
         TopLevel(anonymous).Should().Equal(new Dictionary<string, long> { ["evalsha"] = 1 });
         signIn["evalsha"].Should().Be(2, "the commit script and the index script, sent in one pipeline");
         signIn.Keys.Should().BeEquivalentTo(anonymous.Keys.Concat(["zscore", "zadd", "zremrangebyscore", "zrange", "zcard"]), "the index script's own calls, nothing else");
+    }
+
+    // Redis's own key expiry, on redis-server and Redis Cluster (Garnet expires keys by its own rules).
+    [Test]
+    public async Task TenThousandSessionsOfOneUser_ExpiredByRedis_TakeTheirIndexWithThem()
+    {
+        const int count = 10_000;
+        var database = CreateDatabase(new RedisSessionOptions { TimeProvider = Time, ExpirySlack = TimeSpan.Zero, OperationTimeout = TimeSpan.FromSeconds(30) });
+        // Deadlines are real time here: the fake clock stands still at the real time the test started, plus two seconds of life.
+        var manager = CreateManager(c =>
+        {
+            c.Database = database;
+            c.IdleTimeout = TimeSpan.FromSeconds(2);
+            c.Expires = TimeSpan.FromSeconds(2);
+        });
+        Time.SetUtcNow(DateTimeOffset.UtcNow);
+        for (var batch = 0; batch < count; batch += 100)
+            await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => SignInAsync("bob", manager)));
+        var index = database.UserIndexKeyOf("bob");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await Raw.KeyExistsAsync(index) && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+
+        (await Raw.SortedSetLengthAsync(index)).Should().Be(0, "the index key expired with its newest session, without any listing");
+        Target.AllKeys().Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !k.EndsWith(":ended", StringComparison.Ordinal)).Should().BeEmpty();
     }
 }

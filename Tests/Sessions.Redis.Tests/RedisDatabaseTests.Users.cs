@@ -82,29 +82,4 @@ public abstract partial class RedisDatabaseTests
         (await Raw.SortedSetLengthAsync(index)).Should().Be(0);
         (await Raw.KeyExistsAsync(index)).Should().BeFalse();
     }
-
-    [Test]
-    public async Task TenThousandSessionsOfOneUser_ExpiredByRedis_TakeTheirIndexWithThem()
-    {
-        const int count = 10_000;
-        var database = CreateDatabase(new RedisSessionOptions { TimeProvider = Time, ExpirySlack = TimeSpan.Zero, OperationTimeout = TimeSpan.FromSeconds(30) });
-        // Deadlines are real time here: the fake clock stands still at the real time the test started, plus two seconds of life.
-        var manager = CreateManager(c =>
-        {
-            c.Database = database;
-            c.IdleTimeout = TimeSpan.FromSeconds(2);
-            c.Expires = TimeSpan.FromSeconds(2);
-        });
-        Time.SetUtcNow(DateTimeOffset.UtcNow);
-        for (var batch = 0; batch < count; batch += 100)
-            await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => SignInAsync("bob", manager)));
-        var index = database.UserIndexKeyOf("bob");
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (await Raw.KeyExistsAsync(index) && DateTime.UtcNow < deadline)
-            await Task.Delay(200);
-
-        (await Raw.SortedSetLengthAsync(index)).Should().Be(0, "the index key expired with its newest session, without any listing");
-        Target.AllKeys().Where(k => k.StartsWith(Prefix, StringComparison.Ordinal) && !k.EndsWith(":ended", StringComparison.Ordinal)).Should().BeEmpty();
-    }
 }

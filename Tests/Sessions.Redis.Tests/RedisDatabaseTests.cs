@@ -39,7 +39,7 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
         return new RedisSessionDatabase(Target.Connection, options);
     }
 
-    private IDatabase Raw => Target.Connection.GetDatabase();
+    private protected IDatabase Raw => Target.Connection.GetDatabase();
 
     // ----- batch loading -----------------------------------------------------------------------------------------------
 
