@@ -36,6 +36,10 @@ internal static partial class SessionLog
         Message = "Rejected {Count} session cookie value(s) as {Reason}.")]
     public static partial void CookiesRejected(ILogger logger, int count, string reason);
 
+    [LoggerMessage(EventId = 6, EventName = "SessionDatabaseUnreachableAtStart", Level = LogLevel.Warning,
+        Message = "The session database ({Database}) is not usable at start-up; requests that need a session fail (503) until it is: {Description}")]
+    public static partial void DatabaseUnreachableAtStart(ILogger logger, string database, string description, Exception? exception);
+
     /// <summary>
     /// Logs a session failure the core has not logged yet (a host answering it calls this): a database failure, a session
     /// ended meanwhile, or a limit. Returns whether it logged.
