@@ -14,8 +14,9 @@ public sealed class LogCapture : ILoggerProvider, ILoggerFactory
     /// <summary>Every event logged so far, in order.</summary>
     public IReadOnlyList<LogEntry> Entries => [.. _entries];
 
-    /// <summary>The events with <paramref name="eventId"/>.</summary>
-    public IReadOnlyList<LogEntry> WithId(int eventId) => Entries.Where(e => e.EventId.Id == eventId).ToList();
+    /// <summary>The events with <paramref name="eventId"/> in a category of Sessions (other libraries reuse the same numbers).</summary>
+    public IReadOnlyList<LogEntry> WithId(int eventId) =>
+        Entries.Where(e => e.EventId.Id == eventId && e.Category.StartsWith("Sessions.", StringComparison.Ordinal)).ToList();
 
     /// <summary>Everything an event exposes as text: message, values, exception (with inner ones), for "never in a log" checks.</summary>
     public IEnumerable<string> AllText() => Entries.SelectMany(e => e.AllText());
