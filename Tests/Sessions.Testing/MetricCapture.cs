@@ -24,6 +24,9 @@ public sealed class MetricCapture : IDisposable
         _listener.Start();
     }
 
+    /// <summary>Records the instruments of the meters <paramref name="factory"/> created.</summary>
+    public static MetricCapture Of(IMeterFactory factory) => new(instrument => ReferenceEquals(instrument.Meter.Scope, factory));
+
     /// <summary>Records the instruments of <paramref name="meter"/>.</summary>
     public static MetricCapture Of(Meter meter) => new(instrument => ReferenceEquals(instrument.Meter, meter));
 
