@@ -9,7 +9,9 @@ namespace Sessions;
 /// A value is counted when the manager decides it names no session, so one request with several values for the cookie
 /// may count several. Nothing about the value is kept, and counting costs no database call: a malformed or undecodable
 /// value never reaches the database, and unknown or expired are the answers of the lookup the request makes anyway.
-/// An empty value (<c>sid=</c>) and a request without the cookie count nothing.
+/// An empty value (<c>sid=</c>) and a request without the cookie count nothing. The same counts feed the
+/// <c>sessions.cookies.rejected</c> instrument of the <c>Sessions</c> meter, tagged by reason (docs/observability.md),
+/// for applications that publish metrics rather than read these properties.
 /// </remarks>
 public sealed class SessionCounters
 {

@@ -8,8 +8,9 @@ namespace Sessions.Redis;
 /// Whether a <see cref="RedisSessionDatabase"/> can serve sessions: every Redis server it knows is connected, each primary
 /// answers <c>PING</c> and loads the session scripts (<c>SCRIPT LOAD</c>, which also proves scripting is allowed), all
 /// within <see cref="RedisSessionOptions.OperationTimeout"/>. Unhealthy when no primary answers, a primary is unreachable
-/// or refuses a script; degraded when a server other than the answering primaries is unreachable, or a <c>PING</c> took
-/// more than half the operation timeout. Descriptions name servers, never a session.
+/// (in a cluster, the sessions in its slots fail) or refuses a script; degraded when only a replica is unreachable, or a
+/// <c>PING</c> took more than half the operation timeout. A server that never connected counts as a primary: its role is
+/// unknown. Descriptions name servers, never a session.
 /// </summary>
 public sealed class RedisSessionDatabaseHealthCheck : IHealthCheck
 {
@@ -30,6 +31,7 @@ public sealed class RedisSessionDatabaseHealthCheck : IHealthCheck
         {
             var connection = await WithinAsync(_database.Connection, deadline.Token).ConfigureAwait(false);
             var unreachable = new List<string>();
+            var unreachablePrimaries = 0;
             var answered = 0;
             var slowest = TimeSpan.Zero;
             foreach (var endpoint in connection.GetEndPoints())
@@ -38,6 +40,7 @@ public sealed class RedisSessionDatabaseHealthCheck : IHealthCheck
                 if (!server.IsConnected)
                 {
                     unreachable.Add(endpoint.ToString() ?? "?");
+                    unreachablePrimaries += server.IsReplica ? 0 : 1; // the last role seen
                     continue;
                 }
                 if (server.IsReplica)
@@ -61,8 +64,10 @@ public sealed class RedisSessionDatabaseHealthCheck : IHealthCheck
             };
             if (answered == 0)
                 return new HealthCheckResult(failure, unreachable.Count == 0 ? "No Redis primary is known." : $"No Redis primary answers; unreachable: {string.Join(", ", unreachable)}.", data: data);
+            if (unreachablePrimaries > 0)
+                return new HealthCheckResult(failure, $"{unreachablePrimaries} Redis primary(ies) are unreachable, so some sessions cannot be served: {string.Join(", ", unreachable)}.", data: data);
             if (unreachable.Count > 0)
-                return HealthCheckResult.Degraded($"Redis answers, but {unreachable.Count} server(s) are unreachable: {string.Join(", ", unreachable)}.", data: data);
+                return HealthCheckResult.Degraded($"Redis primaries answer, but {unreachable.Count} replica(s) are unreachable: {string.Join(", ", unreachable)}.", data: data);
             if (slowest > TimeSpan.FromTicks(timeout.Ticks / 2))
                 return HealthCheckResult.Degraded($"Redis answered PING in {slowest.TotalMilliseconds:0} ms, more than half the operation timeout ({timeout.TotalMilliseconds:0} ms).", data: data);
             return HealthCheckResult.Healthy($"Redis answers ({answered} primary(ies)); the session scripts are loaded.", data);
