@@ -163,6 +163,10 @@ internal sealed class SessionTelemetry : IDisposable
     private static readonly string[] ActivityNames = ["sessions.load", "sessions.commit", "sessions.update_expiration", "sessions.renew", "sessions.destroy", "sessions.destroy_all"];
 
     /// <summary>Runs one database call: times it, traces it while a listener is active, and counts and logs its failure.</summary>
+    /// <remarks>Its state machine is pooled: a database call that completes asynchronously (Redis, SQLite) costs no allocation here.</remarks>
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+#endif
     private async ValueTask<T> RunAsync<TState, T>(Operation operation, ISessionDatabase database, string? id, TState state,
         Func<TState, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
