@@ -19,6 +19,26 @@ public static class HttpContextSessionExtensions
         return SessionsOf(context).StartAsync(context, context.RequestAborted);
     }
 
+    /// <summary>
+    /// Returns the request's session of the keyed <see cref="SessionManager"/> registered with
+    /// <see cref="KeyedSessionsServiceCollectionExtensions.AddKeyedSessions"/> under <paramref name="serviceKey"/>, loading it
+    /// asynchronously; each manager keeps its own session (and cookie) in the request.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No <see cref="SessionManager"/> is registered under <paramref name="serviceKey"/>.</exception>
+    public static ValueTask<Session> GetSessionAsync(this HttpContext context, string serviceKey)
+    {
+        if (context is null)
+            throw new ArgumentNullException(nameof(context));
+        return SessionsOf(context, serviceKey).StartAsync(context, context.RequestAborted);
+    }
+
+    /// <summary>The registered manager: the unkeyed one for <see langword="null"/>, else the one registered under <paramref name="serviceKey"/>.</summary>
+    internal static SessionManager SessionsOf(HttpContext context, string? serviceKey) =>
+        serviceKey is null ? SessionsOf(context)
+        : context.RequestServices?.GetKeyedService<SessionManager>(serviceKey)
+          ?? throw new InvalidOperationException(
+              $"No SessionManager is registered under the key '{serviceKey}': call services.AddKeyedSessions(\"{serviceKey}\", ...) before using its session.");
+
     internal static SessionManager SessionsOf(HttpContext context) =>
         context.RequestServices?.GetService<SessionManager>()
         ?? throw new InvalidOperationException(

@@ -13,7 +13,7 @@ public sealed class RequestSession : IBindableFromHttpContext<RequestSession>
     /// <summary>The request's session.</summary>
     public Session Session { get; }
 
-    /// <summary>Loads the request's session; see <see cref="HttpContextSessionExtensions.GetSessionAsync"/>.</summary>
+    /// <summary>Loads the request's session; see <see cref="HttpContextSessionExtensions.GetSessionAsync(HttpContext)"/>.</summary>
     /// <param name="context">The request.</param>
     /// <param name="parameter">The parameter being bound (unused).</param>
     /// <exception cref="InvalidOperationException">No <see cref="SessionManager"/> is registered (<c>services.AddSessions(...)</c> was not called).</exception>

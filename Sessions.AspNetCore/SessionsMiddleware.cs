@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 namespace Sessions.AspNetCore;
 
 /// <summary>
-/// Runs the pipeline, then commits the request's session if the response has not started (a response that started
+/// Runs the pipeline, then commits the request's sessions (one per manager used) if the response has not started (a response that started
 /// was committed just before, in <c>Response.OnStarting</c>). A database failure while loading or committing answers
 /// 503 with Retry-After (see <see cref="SessionsMiddlewareOptions"/>), a session ended by another request 409, each
 /// logged once (see <see cref="SessionFailureResponses"/>); any other failure propagates.
@@ -15,8 +15,12 @@ internal sealed class SessionsMiddleware(RequestDelegate next)
         try
         {
             await next(context).ConfigureAwait(false);
-            if (HttpContextCookieCarrier.Find(context) is { CommitFailed: false, Session: { } session })
-                await session.CommitAsync(context.RequestAborted).ConfigureAwait(false);
+            // One carrier per manager used in the request (keyed managers): each session is committed.
+            for (var carrier = HttpContextCookieCarrier.Find(context); carrier is { CommitFailed: false }; carrier = carrier.Next)
+            {
+                if (carrier.Session is { } session)
+                    await session.CommitAsync(context.RequestAborted).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (SessionFailureResponses.Handles(e) && !context.Response.HasStarted)
         {

@@ -26,24 +26,26 @@ public static class SessionsServiceCollectionExtensions
             options.Configure(configure);
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionConfig>, SessionConfigValidation>());
-        services.TryAddSingleton(provider =>
-        {
-            var config = provider.GetRequiredService<IOptions<SessionConfig>>().Value;
-            var database = config.Database ?? provider.GetService<ISessionDatabase>();
-            var time = config.TimeProvider == TimeProvider.System ? provider.GetService<TimeProvider>() ?? TimeProvider.System : config.TimeProvider;
-            var loggerFactory = config.LoggerFactory ?? provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
-            var meterFactory = config.MeterFactory ?? provider.GetService<System.Diagnostics.Metrics.IMeterFactory>();
-            if (database != config.Database || time != config.TimeProvider || loggerFactory != config.LoggerFactory || meterFactory != config.MeterFactory)
-            {
-                config = config.Clone();
-                config.Database = database;
-                config.TimeProvider = time;
-                config.LoggerFactory = loggerFactory;
-                config.MeterFactory = meterFactory;
-            }
-            return new SessionManager(config);
-        });
+        services.TryAddSingleton(provider => CreateManager(provider, provider.GetRequiredService<IOptions<SessionConfig>>().Value, provider.GetService<ISessionDatabase>()));
         return services;
+    }
+
+    /// <summary>A manager on <paramref name="config"/>, taking <paramref name="registered"/> and the container's clock where the configuration names none.</summary>
+    internal static SessionManager CreateManager(IServiceProvider provider, SessionConfig config, ISessionDatabase? registered)
+    {
+        var database = config.Database ?? registered;
+        var time = config.TimeProvider == TimeProvider.System ? provider.GetService<TimeProvider>() ?? TimeProvider.System : config.TimeProvider;
+        var loggerFactory = config.LoggerFactory ?? provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+        var meterFactory = config.MeterFactory ?? provider.GetService<System.Diagnostics.Metrics.IMeterFactory>();
+        if (database != config.Database || time != config.TimeProvider || loggerFactory != config.LoggerFactory || meterFactory != config.MeterFactory)
+        {
+            config = config.Clone();
+            config.Database = database;
+            config.TimeProvider = time;
+            config.LoggerFactory = loggerFactory;
+            config.MeterFactory = meterFactory;
+        }
+        return new SessionManager(config);
     }
 
     /// <summary>
@@ -75,7 +77,7 @@ public static class SessionsServiceCollectionExtensions
         return app.UseMiddleware<SessionsMiddleware>();
     }
 
-    private sealed class SessionConfigValidation : IValidateOptions<SessionConfig>
+    internal sealed class SessionConfigValidation : IValidateOptions<SessionConfig>
     {
         public ValidateOptionsResult Validate(string? name, SessionConfig options)
         {

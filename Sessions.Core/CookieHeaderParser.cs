@@ -43,27 +43,36 @@ public static class CookieHeaderParser
         /// <summary>Advances to the next value of the name.</summary>
         public bool MoveNext()
         {
-            while (_position < _header.Length)
-            {
-                var rest = _header.Slice(_position);
-                var end = rest.IndexOf(';');
-                var pair = end < 0 ? rest : rest.Slice(0, end);
-                _position += end < 0 ? rest.Length : end + 1;
-
-                var equals = pair.IndexOf('=');
-                if (equals < 0)
-                    continue;
-                if (!Trim(pair.Slice(0, equals)).SequenceEqual(_name.AsSpan()))
-                    continue;
-                var value = Trim(pair.Slice(equals + 1));
-                if (value.Length >= 2 && value[0] == '"' && value[value.Length - 1] == '"')
-                    value = value.Slice(1, value.Length - 2);
-                Current = value;
-                return true;
-            }
-            return false;
+            if (!TryNext(_header, _name, ref _position, out var value))
+                return false;
+            Current = value;
+            return true;
         }
-
-        private static ReadOnlySpan<char> Trim(ReadOnlySpan<char> text) => text.Trim(" \t".AsSpan());
     }
+
+    /// <summary>The next value of the cookie <paramref name="name"/> in <paramref name="header"/> from <paramref name="position"/>, which it advances.</summary>
+    internal static bool TryNext(ReadOnlySpan<char> header, string name, scoped ref int position, out ReadOnlySpan<char> value)
+    {
+        while (position < header.Length)
+        {
+            var rest = header.Slice(position);
+            var end = rest.IndexOf(';');
+            var pair = end < 0 ? rest : rest.Slice(0, end);
+            position += end < 0 ? rest.Length : end + 1;
+
+            var equals = pair.IndexOf('=');
+            if (equals < 0)
+                continue;
+            if (!Trim(pair.Slice(0, equals)).SequenceEqual(name.AsSpan()))
+                continue;
+            value = Trim(pair.Slice(equals + 1));
+            if (value.Length >= 2 && value[0] == '"' && value[value.Length - 1] == '"')
+                value = value.Slice(1, value.Length - 2);
+            return true;
+        }
+        value = default;
+        return false;
+    }
+
+    internal static ReadOnlySpan<char> Trim(ReadOnlySpan<char> text) => text.Trim(" \t".AsSpan());
 }

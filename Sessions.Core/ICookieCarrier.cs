@@ -1,8 +1,9 @@
 namespace Sessions;
 
 /// <summary>
-/// What the core needs from one HTTP request and its response: the request's raw <c>Cookie</c> header,
-/// the host and scheme, a way to write one <c>Set-Cookie</c>, and a slot that keeps the request's session.
+/// What the core needs from one HTTP request and its response: the request's raw <c>Cookie</c> header (and any other
+/// request header, for <see cref="SessionTransport.Header"/>), the host and scheme, a way to write one <c>Set-Cookie</c>
+/// (and to set a response header), and a slot that keeps the request's session.
 /// Each host adapter maps its own request/response onto this interface; the core never sees a host type.
 /// </summary>
 /// <remarks>
@@ -29,12 +30,23 @@ public interface ICookieCarrier
     void WriteCookie(in SessionCookie cookie);
 
     /// <summary>
-    /// Marks the response as built from the request's session, so that no shared cache stores one user's page and serves it
-    /// to another (the class of Django's CVE-2014-1418): adds <c>Cookie</c> to <c>Vary</c> and, unless the response already
-    /// carries a <c>Cache-Control</c> (the application's choice wins), sets <c>Cache-Control: no-store</c>. The core calls it
-    /// once per request, when the request's session is started; it does nothing once the response has started.
+    /// The request header <paramref name="name"/> (matched case-insensitively), several fields joined with <c>", "</c>
+    /// as HTTP combines them, or <see langword="null"/> when absent.
     /// </summary>
-    void MarkPrivate();
+    string? RequestHeader(string name);
+
+    /// <summary>Sets the response header <paramref name="name"/> to <paramref name="value"/> (possibly empty), replacing any value it had.</summary>
+    /// <exception cref="InvalidOperationException">The response has already started and headers can no longer change.</exception>
+    void WriteHeader(string name, string value);
+
+    /// <summary>
+    /// Marks the response as built from the request's session, so that no shared cache stores one user's page and serves it
+    /// to another (the class of Django's CVE-2014-1418): adds <paramref name="varyOn"/> (the request field that carries the
+    /// session: <c>Cookie</c>, or the session header) to <c>Vary</c> and, unless the response already carries a
+    /// <c>Cache-Control</c> (the application's choice wins), sets <c>Cache-Control: no-store</c>. The core calls it once per
+    /// request, when the request's session is started; it does nothing once the response has started.
+    /// </summary>
+    void MarkPrivate(string varyOn);
 
     /// <summary>Whether the response has started: its status and headers are on their way and can no longer change.</summary>
     bool HasStarted { get; }

@@ -80,6 +80,30 @@ public interface ISessionExpirationSource
     event Action<string>? SessionExpired;
 }
 
+/// <summary>
+/// An optional capability: a database that reports session events this manager did not raise itself: sessions it
+/// ended by itself (expired sessions it purged, known only by their hash) and, for a database shared by several
+/// processes, the events those processes caused. The manager raises each through its own events.
+/// </summary>
+public interface ISessionEventSource
+{
+    /// <summary>
+    /// Raised with event data naming the session by <see cref="SessionEventArgs.IdHash"/>; never for an event this
+    /// database's own manager raises (so no event is raised twice in one process). Raised outside every lock.
+    /// </summary>
+    event Action<SessionEventArgs>? SessionEvent;
+}
+
+/// <summary>
+/// An optional capability of a database that shares events across processes: destroy a session the manager found
+/// expired, so other processes learn that it expired rather than that it was destroyed.
+/// </summary>
+public interface ISessionExpiredDestroyer
+{
+    /// <summary>Destroys a session the manager found past its deadline, as <see cref="ISessionDatabase.DestroyAsync"/> does; <see langword="true"/> when it existed.</summary>
+    ValueTask<bool> DestroyExpiredAsync(string id, CancellationToken cancellationToken);
+}
+
 /// <summary>An optional capability: a database that can count its sessions.</summary>
 public interface ISessionCounter
 {

@@ -24,14 +24,14 @@ internal static class LivePayload
     private static CountingWriter? t_writer;
 
     /// <summary>The bytes <paramref name="value"/> under <paramref name="key"/> counts (key, one marker byte, JSON).</summary>
-    public static int Measure(string key, object? value)
+    public static int Measure(string key, object? value, JsonSerializerOptions? options = null)
     {
-        var json = JsonLength(value);
+        var json = JsonLength(value, options);
         var total = Encoding.UTF8.GetByteCount(key) + 1 + json;
         return total > int.MaxValue ? int.MaxValue : (int)total;
     }
 
-    private static long JsonLength(object? value) => value switch
+    private static long JsonLength(object? value, JsonSerializerOptions? options) => value switch
     {
         null => 4,
         string text => Encoding.UTF8.GetByteCount(text) + 2L,
@@ -48,7 +48,7 @@ internal static class LivePayload
         ulong number => Digits(number),
         double or float or decimal => NumberBytes,
         char => 3,
-        _ => Serialised(value),
+        _ => Serialised(value, options),
     };
 
     private static int Digits(long number) => number < 0 ? 1 + Digits(number == long.MinValue ? (ulong)long.MaxValue + 1 : (ulong)-number) : Digits((ulong)number);
@@ -64,13 +64,13 @@ internal static class LivePayload
         return digits;
     }
 
-    private static long Serialised(object value)
+    private static long Serialised(object value, JsonSerializerOptions? options)
     {
         var writer = t_writer ?? new CountingWriter();
         t_writer = null; // a serialiser that re-enters (a getter writing to a session) gets its own writer
         try
         {
-            return writer.Count(value);
+            return writer.Count(value, options);
         }
         catch (Exception)
         {
@@ -91,13 +91,13 @@ internal static class LivePayload
 
         public CountingWriter() => _json = new Utf8JsonWriter(this);
 
-        public long Count(object value)
+        public long Count(object value, JsonSerializerOptions? options)
         {
             _written = 0;
             _json.Reset(this);
             try
             {
-                JsonSerializer.Serialize(_json, value, value.GetType());
+                JsonSerializer.Serialize(_json, value, value.GetType(), options);
                 _json.Flush();
                 return _written;
             }

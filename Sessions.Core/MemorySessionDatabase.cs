@@ -24,7 +24,7 @@ namespace Sessions;
 /// the process.
 /// </para>
 /// </remarks>
-public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, ISessionExpirationSource, ISessionCounter, IDisposable
+public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, ISessionExpirationSource, ISessionCounter, ISessionDestroyAllListing, IDisposable
 {
     private readonly ConcurrentDictionary<string, SessionRecord> _records = new(StringComparer.Ordinal);
 #if NET9_0_OR_GREATER
@@ -164,12 +164,28 @@ public sealed class MemorySessionDatabase : ISessionDatabase, ISessionLookup, IS
     /// <inheritdoc />
     public ValueTask DestroyAllAsync(CancellationToken cancellationToken)
     {
+        DestroyAll(null);
+        return default;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<string>> DestroyAllListedAsync(CancellationToken cancellationToken)
+    {
+        var removed = new List<string>();
+        DestroyAll(removed);
+        return new(removed);
+    }
+
+    private void DestroyAll(List<string>? removed)
+    {
         foreach (var id in _records.Keys)
         {
             if (_records.TryRemove(id, out var record))
+            {
                 End(record);
+                removed?.Add(id);
+            }
         }
-        return default;
     }
 
     /// <inheritdoc />

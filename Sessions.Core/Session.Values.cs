@@ -18,7 +18,7 @@ public sealed partial class Session
         var value = Raw(key, out var found);
         if (!found)
             throw new SessionKeyNotFoundException(key);
-        return ValueConverter.TryConvert(Copy<T>(value), out T result) ? result : throw new SessionValueConversionException(key, value, typeof(T));
+        return ValueConverter.TryConvert(Copy<T>(value), out T result, _manager.Config.SerializerOptions) ? result : throw SessionValueConversionException.For(key, value, typeof(T));
     }
 
     /// <summary>The value under <paramref name="key"/> as <typeparamref name="T"/>, or <paramref name="defaultValue"/> when missing or not convertible.</summary>
@@ -28,7 +28,7 @@ public sealed partial class Session
     public bool TryGet<T>(string key, out T value)
     {
         var raw = Raw(key, out var found);
-        if (found && ValueConverter.TryConvert(Copy<T>(raw), out value))
+        if (found && ValueConverter.TryConvert(Copy<T>(raw), out value, _manager.Config.SerializerOptions))
             return true;
         value = default!;
         return false;
@@ -48,11 +48,23 @@ public sealed partial class Session
 
     /// <summary>The value as an <see cref="int"/>: any integral number in range, an integral floating-point value, or decimal text such as <c>"42"</c>.</summary>
     /// <exception cref="SessionKeyNotFoundException">No value is stored under the key.</exception>
-    /// <exception cref="SessionValueConversionException">The value is not such a number.</exception>
+    /// <exception cref="SessionValueConversionException">The value is not such a number; for an integer outside the range of <see cref="int"/> (a counter grown past it), the message says to read it with <see cref="GetInt64(string)"/>.</exception>
     public int GetInt32(string key) => Typed<int>(key, ValueConverter.TryToInt32);
 
-    /// <summary>The value as an <see cref="int"/>, or <paramref name="defaultValue"/>.</summary>
-    public int GetInt32(string key, int defaultValue) => TypedOr(key, defaultValue, ValueConverter.TryToInt32);
+    /// <summary>
+    /// The value as an <see cref="int"/>, or <paramref name="defaultValue"/> when missing or not a number. An integer
+    /// outside the range of <see cref="int"/> throws rather than silently read as the default: read it with <see cref="GetInt64(string, long)"/>.
+    /// </summary>
+    /// <exception cref="SessionValueConversionException">The value is an integer outside the range of <see cref="int"/>.</exception>
+    public int GetInt32(string key, int defaultValue)
+    {
+        var raw = Raw(key, out var found);
+        if (!found)
+            return defaultValue;
+        if (ValueConverter.TryToInt32(raw, out var result))
+            return result;
+        return ValueConverter.TryToInt64(raw, out _) ? throw SessionValueConversionException.For(key, raw, typeof(int)) : defaultValue;
+    }
 
     /// <summary>The value as a <see cref="long"/> (same rules as <see cref="GetInt32(string)"/>).</summary>
     /// <exception cref="SessionKeyNotFoundException">No value is stored under the key.</exception>
@@ -132,7 +144,7 @@ public sealed partial class Session
     public void SetImmutable(string key, object? value)
     {
         ValidateKey(key);
-        Store(key, new SessionValue(ImmutableValue.Snapshot(key, value), true), replaceImmutable: true);
+        Store(key, new SessionValue(ImmutableValue.Snapshot(key, value, _manager.Config.SerializerOptions), true), replaceImmutable: true);
     }
 
     /// <summary>Removes the value under <paramref name="key"/>; <see langword="true"/> when it existed.</summary>
@@ -160,21 +172,38 @@ public sealed partial class Session
         }
     }
 
-    /// <summary>Adds <paramref name="n"/> to the integer under <paramref name="key"/> (0 when missing or not an integer), stores it and returns it. Atomic among the requests of one session on the memory database; on a database that stores copies, concurrent requests each commit their own result and the last commit wins.</summary>
-    public int Increment(string key, int n = 1)
+    /// <summary>
+    /// Adds <paramref name="n"/> to the integer under <paramref name="key"/> (0 when missing or not an integer), stores it as
+    /// a <see cref="long"/> and returns it. Atomic among the requests of one session on the memory database; on a database
+    /// that stores copies, concurrent requests each commit their own result and the last commit wins. Read the counter
+    /// with <see cref="GetInt64(string)"/> (<see cref="GetInt32(string)"/> throws once it has grown past <see cref="int"/>).
+    /// </summary>
+    /// <exception cref="OverflowException">The result would pass the range of <see cref="long"/>; nothing is stored (a counter never wraps).</exception>
+    public long Increment(string key, long n = 1) => Add(key, n, negate: false);
+
+    /// <summary>Subtracts <paramref name="n"/> (see <see cref="Increment"/>).</summary>
+    /// <exception cref="OverflowException">The result would pass the range of <see cref="long"/>; nothing is stored.</exception>
+    public long Decrement(string key, long n = 1) => Add(key, n, negate: true);
+
+    private long Add(string key, long n, bool negate)
     {
         ValidateKey(key);
         using (Lock())
         {
-            var current = _record.TryGetValue(key, out var value) && ValueConverter.TryToInt32(Read(value), out var number) ? number : 0;
-            var next = unchecked(current + n);
+            var current = _record.TryGetValue(key, out var value) && ValueConverter.TryToInt64(Read(value), out var number) ? number : 0;
+            long next;
+            try
+            {
+                next = checked(negate ? current - n : current + n);
+            }
+            catch (OverflowException)
+            {
+                throw new OverflowException($"The session counter '{key}' would pass the range of a 64-bit integer ({current} {(negate ? "-" : "+")} {n}); it was not changed.");
+            }
             Store(key, new SessionValue(next, false));
             return next;
         }
     }
-
-    /// <summary>Subtracts <paramref name="n"/> (see <see cref="Increment"/>).</summary>
-    public int Decrement(string key, int n = 1) => Increment(key, unchecked(-n));
 
     private void Store(string key, SessionValue value, bool replaceImmutable = false)
     {
@@ -210,7 +239,7 @@ public sealed partial class Session
     {
         if (_strategy.TracksChanges)
             return 0;
-        var size = LivePayload.Measure(key, value);
+        var size = LivePayload.Measure(key, value, _manager.Config.SerializerOptions);
         var total = _record.PayloadBytes - replacedSize + size;
         if (size > replacedSize && total > _manager.Config.MaxPayloadBytes)
             throw new SessionLimitExceededException($"The session would hold {total} bytes of keys, values and flashes, more than SessionConfig.MaxPayloadBytes ({_manager.Config.MaxPayloadBytes}); '{key}' was not stored.");
@@ -231,7 +260,7 @@ public sealed partial class Session
         var raw = Raw(key, out var found);
         if (!found)
             throw new SessionKeyNotFoundException(key);
-        return convert(raw, out var result) ? result : throw new SessionValueConversionException(key, raw, typeof(T));
+        return convert(raw, out var result) ? result : throw SessionValueConversionException.For(key, raw, typeof(T));
     }
 
     private T TypedOr<T>(string key, T defaultValue, TryConvert<T> convert)

@@ -303,7 +303,7 @@ public sealed partial class Session : IAsyncDisposable
     private static InvalidOperationException ResponseStarted(string what) =>
         new($"The session cannot be {what}: the response has already started. Write to the session, and commit it, before writing the response body.");
 
-    private SessionChanges Changes() => _changes ??= new SessionChanges { MaxPayloadBytes = _manager.Config.MaxPayloadBytes };
+    private SessionChanges Changes() => _changes ??= new SessionChanges { MaxPayloadBytes = _manager.Config.MaxPayloadBytes, SerializerOptions = _manager.Config.SerializerOptions };
 
     private void ValidateKey(string key)
     {

@@ -36,6 +36,12 @@ public sealed class SessionChanges
     /// </summary>
     public int MaxPayloadBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// The options a database that serialises passes to <see cref="SessionValueCodec.Encode(string, SessionValue, System.Text.Json.JsonSerializerOptions?)"/>
+    /// (the core sets them from <see cref="SessionConfig.SerializerOptions"/>; <see langword="null"/> for System.Text.Json's defaults).
+    /// </summary>
+    public System.Text.Json.JsonSerializerOptions? SerializerOptions { get; set; }
+
     /// <summary>The session does not exist in the database yet: create it (and fail if the ID is taken).</summary>
     public bool IsNew { get; internal set; }
 

@@ -48,8 +48,17 @@ public sealed class SessionConfig
     /// <summary>With it, a <c>Start</c> after <c>Destroy</c> in the same request issues a new session (default <see langword="false"/>: that session stays destroyed).</summary>
     public bool AllowReclaim { get; set; }
 
-    /// <summary>Transforms the ID into the cookie value and back (none by default).</summary>
+    /// <summary>
+    /// Transforms the ID into the cookie value and back (none by default). With <see cref="SessionTransport.Header"/> it
+    /// transforms the header value the same way, and receives the header name where it would receive the cookie name.
+    /// </summary>
     public ISessionIdEncoder? Encoder { get; set; }
+
+    /// <summary>
+    /// Where the session ID travels: <see cref="SessionTransport.Cookie"/> (the default) or a request/response header
+    /// for API clients (<see cref="SessionTransport.Header"/>, <c>X-Session-Token</c> unless named otherwise).
+    /// </summary>
+    public SessionTransport Transport { get; set; } = SessionTransport.Cookie;
 
     /// <summary>
     /// The absolute lifetime, from creation, moved by <c>ShiftExpiration</c> (default 2 hours). Positive: the cookie's
@@ -95,6 +104,16 @@ public sealed class SessionConfig
     /// a write is never reported as saved when it was not.
     /// </summary>
     public SessionDatabaseFailureMode DatabaseFailureMode { get; set; } = SessionDatabaseFailureMode.Fail;
+
+    /// <summary>
+    /// How session values are serialised to JSON (go-sessions' <c>Transcoder</c>; <see langword="null"/>, the default, is
+    /// System.Text.Json's defaults): by databases that store copies (Redis, SQLite), for <see cref="Session.SetImmutable"/>
+    /// snapshots, for the memory database's payload count, and when <c>Get&lt;T&gt;</c> turns stored JSON into the
+    /// type it names. For trimmed or native-AOT applications set <see cref="System.Text.Json.JsonSerializerOptions.TypeInfoResolver"/>
+    /// to a source-generated <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>. Whatever the options, reading
+    /// stored data never takes a type from the data: JSON comes back as plain values until a getter names the type.
+    /// </summary>
+    public System.Text.Json.JsonSerializerOptions? SerializerOptions { get; set; }
 
     /// <summary>The clock; tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -163,6 +182,8 @@ public sealed class SessionConfig
             throw Invalid(nameof(MemoryMaxSessions), $"{MemoryMaxSessions} must be positive.");
         if (MaxCookieBytes < 128)
             throw Invalid(nameof(MaxCookieBytes), $"{MaxCookieBytes} is too small for a session cookie (at least 128).");
+        if (Transport is null)
+            throw Invalid(nameof(Transport), "A transport is required: SessionTransport.Cookie or SessionTransport.Header(name).");
         if (TimeProvider is null)
             throw Invalid(nameof(TimeProvider), "A TimeProvider is required.");
         if (!Enum.IsDefined(typeof(SessionDatabaseFailureMode), DatabaseFailureMode))

@@ -16,11 +16,23 @@ public sealed class SessionValueConversionException : InvalidCastException
 {
     /// <summary>Creates the exception.</summary>
     public SessionValueConversionException(string key, object? value, Type targetType)
-        : base($"The session value for key '{key}' is {(value is null ? "null" : "a " + value.GetType())} and cannot be read as {targetType}.")
+        : this(key, targetType, $"The session value for key '{key}' is {(value is null ? "null" : "a " + value.GetType())} and cannot be read as {targetType}.")
+    {
+    }
+
+    /// <summary>Creates the exception with its own message.</summary>
+    internal SessionValueConversionException(string key, Type targetType, string message)
+        : base(message)
     {
         Key = key;
         TargetType = targetType;
     }
+
+    /// <summary>The exception for <paramref name="value"/>, read as <paramref name="targetType"/>; an integer too wide for <see cref="int"/> says to read it as a <see cref="long"/>.</summary>
+    internal static SessionValueConversionException For(string key, object? value, Type targetType) =>
+        (Nullable.GetUnderlyingType(targetType) ?? targetType) == typeof(int) && ValueConverter.TryToInt64(value, out _)
+            ? new(key, targetType, $"The session value for key '{key}' is an integer outside the range of System.Int32; read it with GetInt64 (or Get<long>).")
+            : new(key, value, targetType);
 
     /// <summary>The key read.</summary>
     public string Key { get; }

@@ -83,6 +83,17 @@ public static class SessionIds
         return new string(chars);
     }
 
+    /// <summary>A stored <see cref="Hash"/> (32 bytes) as <see cref="HashText(string)"/> writes it, for databases that store the bytes and report events by hash.</summary>
+    /// <exception cref="ArgumentException"><paramref name="hash"/> is not 32 bytes.</exception>
+    public static string HashText(ReadOnlySpan<byte> hash)
+    {
+        if (hash.Length != 32)
+            throw new ArgumentException($"A session ID hash is 32 bytes (SHA-256), not {hash.Length}.", nameof(hash));
+        var chars = new char[DefaultLength];
+        Encode(hash, chars);
+        return new string(chars);
+    }
+
     // 32 bytes -> 43 chars: ten full 3-byte groups, then 2 bytes into 3 chars (any length of 3n + 2 bytes works so).
     internal static void Encode(ReadOnlySpan<byte> source, Span<char> chars)
     {

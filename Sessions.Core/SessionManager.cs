@@ -12,8 +12,8 @@ namespace Sessions;
 public sealed class SessionManager : IDisposable
 {
     /// <summary>
-    /// The most database lookups the session cookie of one request can cause. The well-formed, distinct values of the
-    /// cookie are tried in header order, at most this many; malformed values (and repeats) are skipped without a lookup.
+    /// The most database lookups the session cookie (or header, <see cref="SessionTransport.Header"/>) of one request can
+    /// cause. The well-formed, distinct values of the cookie are tried in header order, at most this many; malformed values (and repeats) are skipped without a lookup.
     /// A browser sends one value, or a few when cookies of the same name were set on different paths or domains; a header
     /// stuffed with well-formed decoys (cookie bombing) cannot make the database do more than this per request. The whole
     /// header is read, so padding or malformed decoys cannot hide the real cookie. On a database that implements
@@ -39,7 +39,10 @@ public sealed class SessionManager : IDisposable
         UseDatabase(Config.Database ?? _ownDatabase!);
     }
 
-    /// <summary>Raised when a new session is first stored.</summary>
+    /// <summary>
+    /// Raised when a new session is first stored. With a database that reports events (<see cref="ISessionEventSource"/>)
+    /// these events also carry what other processes sharing it caused (<see cref="SessionEventArgs.IsRemote"/>).
+    /// </summary>
     public event EventHandler<SessionEventArgs>? Created;
 
     /// <summary>Raised when a session ends: destroyed, destroyed by ID, all destroyed, or expired. Handlers run outside locks.</summary>
@@ -79,6 +82,10 @@ public sealed class SessionManager : IDisposable
             oldSource.SessionExpired -= OnExpired;
         if (database is ISessionExpirationSource source)
             source.SessionExpired += OnExpired;
+        if (previous is ISessionEventSource oldEvents)
+            oldEvents.SessionEvent -= OnDatabaseEvent;
+        if (database is ISessionEventSource events)
+            events.SessionEvent += OnDatabaseEvent;
     }
 
     // ----- Start --------------------------------------------------------------------------------------------------
@@ -122,7 +129,7 @@ public sealed class SessionManager : IDisposable
         }
         carrier.Session = session;
         if (current is null)
-            carrier.MarkPrivate(); // the response now depends on the cookie (even its absence): no shared cache may keep it
+            carrier.MarkPrivate(Config.Transport.VaryOn(Config)); // the response now depends on the cookie (even its absence): no shared cache may keep it
         RecordStrategy.For(database).Started(session, carrier);
         return session;
     }
@@ -130,6 +137,9 @@ public sealed class SessionManager : IDisposable
     /// <summary>The caller's token, or the request's own when the caller passed none: a client that goes away cancels the database work.</summary>
     private static CancellationToken RequestToken(ICookieCarrier carrier, CancellationToken cancellationToken) =>
         cancellationToken.CanBeCanceled ? cancellationToken : (carrier ?? throw new ArgumentNullException(nameof(carrier))).RequestAborted;
+
+    /// <summary>The manager's clock.</summary>
+    internal TimeProvider Time => _time;
 
     /// <summary>The deadlines of a session that starts now.</summary>
     internal (DateTimeOffset? Absolute, DateTimeOffset Idle) NewDeadlines()
@@ -147,13 +157,15 @@ public sealed class SessionManager : IDisposable
     private bool TryStartFromLookup(ICookieCarrier carrier, ISessionDatabase database, ISessionLookup lookup, out Session? session)
     {
         session = null;
-        var header = carrier.CookieHeader;
-        var text = (header ?? string.Empty).AsSpan();
+        var transport = Config.Transport;
+        var name = transport.Name(Config);
+        var text = (transport.Read(carrier, Config) ?? string.Empty).AsSpan();
         Span<int> tried = stackalloc int[2 * MaxCookieLookups]; // (offset, length) in the header of each value looked up
         var lookups = 0;
         // Rejections are counted once the outcome is settled here: deferring, LoadFromCookieAsync reads every value again.
         int malformed = 0, unknown = 0;
-        foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
+        var position = 0;
+        while (transport.TryNext(text, name, ref position, out var value))
         {
             if (!SessionIds.IsWellFormed(value))
             {
@@ -198,7 +210,7 @@ public sealed class SessionManager : IDisposable
 
     private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, ISessionDatabase database, CancellationToken cancellationToken)
     {
-        var candidates = ReadCandidateIds(carrier.CookieHeader);
+        var candidates = ReadCandidateIds(carrier);
         // Two or more candidates (decoys before the real cookie, say) cost one round trip when the database can batch;
         // a single one keeps the plain load.
         SessionRecord?[]? loaded = null;
@@ -224,7 +236,11 @@ public sealed class SessionManager : IDisposable
             if (record.IsExpired(now))
             {
                 Counters.AddExpired();
-                if (await Telemetry.DestroyAsync(database, id, cancellationToken).ConfigureAwait(false))
+                // A database shared across processes tells the others it expired, not that it was destroyed.
+                var destroyed = database is ISessionExpiredDestroyer expiry
+                    ? Telemetry.DestroyExpiredAsync(database, expiry, id, cancellationToken)
+                    : Telemetry.DestroyAsync(database, id, cancellationToken);
+                if (await destroyed.ConfigureAwait(false))
                     Raise(SessionEventReason.Expired, id);
                 continue;
             }
@@ -236,13 +252,17 @@ public sealed class SessionManager : IDisposable
     }
 
     /// <summary>
-    /// The well-formed, distinct IDs the request's cookies carry for our name, decoded, in header order; at most
-    /// <see cref="MaxCookieLookups"/>, each to be looked up once. Rejected values are counted by outcome.
+    /// The well-formed, distinct IDs the request's cookies (or session header) carry for our name, decoded, in header
+    /// order; at most <see cref="MaxCookieLookups"/>, each to be looked up once. Rejected values are counted by outcome.
     /// </summary>
-    private CandidateIds ReadCandidateIds(string? header)
+    private CandidateIds ReadCandidateIds(ICookieCarrier carrier)
     {
         var ids = new CandidateIds();
-        foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
+        var transport = Config.Transport;
+        var name = transport.Name(Config);
+        var source = (transport.Read(carrier, Config) ?? string.Empty).AsSpan();
+        var position = 0;
+        while (transport.TryNext(source, name, ref position, out var value))
         {
             if (value.Length == 0 || value.Length > Config.MaxCookieBytes)
             {
@@ -252,7 +272,7 @@ public sealed class SessionManager : IDisposable
             if (Config.Encoder is { } encoder)
             {
                 // Only values made as EncodedValue makes them are decoded: other text is skipped without the encoder's work.
-                if (!IsUnreserved(value) || !encoder.TryDecode(Config.Cookie, value.ToString(), out var decoded) || decoded is null)
+                if (!IsUnreserved(value) || !encoder.TryDecode(name, value.ToString(), out var decoded) || decoded is null)
                     Counters.AddUndecodable();
                 else if (!SessionIds.IsWellFormed(decoded.AsSpan()))
                     Counters.AddMalformed();
@@ -356,7 +376,7 @@ public sealed class SessionManager : IDisposable
             return false;
         }
         session.SetDeadlines(absolute, idle);
-        WriteCookie(carrier, session.Id, absolute, persistent: expires == TimeSpan.Zero);
+        WriteId(carrier, session.Id, absolute, persistent: expires == TimeSpan.Zero);
         return true;
     }
 
@@ -367,24 +387,28 @@ public sealed class SessionManager : IDisposable
 
     /// <summary>
     /// Destroys the request's session for good: deletes it from the database, expires the cookie (same name, path, domain
-    /// and attributes, <c>Max-Age=0</c>) and raises <see cref="Destroyed"/>. Returns whether a stored session was destroyed.
+    /// and attributes, <c>Max-Age=0</c>; with <see cref="SessionTransport.Header"/>, answers an empty header) and raises <see cref="Destroyed"/>. Returns whether a stored session was destroyed.
     /// </summary>
-    public async ValueTask<bool> DestroyAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
+    public ValueTask<bool> DestroyAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default) =>
+        EndAsync(carrier, SessionEventReason.Destroyed, cancellationToken);
+
+    /// <summary>Ends the request's session as <see cref="DestroyAsync"/> does, raising <see cref="Destroyed"/> with <paramref name="reason"/>.</summary>
+    internal async ValueTask<bool> EndAsync(ICookieCarrier carrier, SessionEventReason reason, CancellationToken cancellationToken)
     {
         if (carrier.Session is { IsDestroyed: true })
             return false;
         cancellationToken = RequestToken(carrier, cancellationToken);
         var session = await StartAsync(carrier, cancellationToken).ConfigureAwait(false);
-        var hadCookie = HasCookie(carrier.CookieHeader);
+        var hadCookie = HasCookie(carrier);
         var established = session.Exists;
         var pending = session.IsPendingCreate;
         var id = established ? session.Id : null;
         session.MarkDestroyed();
         var existed = id is not null && !pending && await Telemetry.DestroyAsync(session.Database, id, cancellationToken).ConfigureAwait(false);
         if (hadCookie || (established && !pending)) // a session still pending creation never sent its cookie
-            carrier.WriteCookie(DeletionCookie(carrier));
+            Config.Transport.Clear(this, carrier);
         if (existed)
-            Raise(SessionEventReason.Destroyed, id);
+            Raise(reason, id);
         return existed;
     }
 
@@ -410,10 +434,18 @@ public sealed class SessionManager : IDisposable
 
     /// <summary>
     /// Destroys every session in the database, including those other processes created, then raises <see cref="Destroyed"/>
-    /// once with <see cref="SessionEventReason.DestroyedAll"/> (a database that hashes IDs cannot name them).
+    /// with <see cref="SessionEventReason.DestroyedAll"/>: once per session when the database can name them
+    /// (<see cref="ISessionDestroyAllListing"/>: the memory database), else once with no ID (a database that stores only
+    /// hashes of the IDs, Redis or SQLite, cannot name them).
     /// </summary>
     public async ValueTask DestroyAllAsync(CancellationToken cancellationToken = default)
     {
+        if (Database is ISessionDestroyAllListing listing)
+        {
+            foreach (var id in await Telemetry.DestroyAllListedAsync(Database, listing, cancellationToken).ConfigureAwait(false))
+                Raise(SessionEventReason.DestroyedAll, id);
+            return;
+        }
         await Telemetry.DestroyAllAsync(Database, cancellationToken).ConfigureAwait(false);
         Raise(SessionEventReason.DestroyedAll, null);
     }
@@ -450,12 +482,12 @@ public sealed class SessionManager : IDisposable
                 throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
             case SessionRenewResult.NotFound:
                 session.MarkDestroyed(); // destroyed meanwhile (another request logged out): nothing to renew
-                carrier.WriteCookie(DeletionCookie(carrier));
+                Config.Transport.Clear(this, carrier);
                 return false;
         }
         // Live records: the database renewed into a new record, which the request goes on with. Copies: uncommitted changes follow the new ID.
         session.MoveTo(newId, database.SharesRecords ? await database.LoadAsync(newId, cancellationToken).ConfigureAwait(false) : null);
-        WriteCookie(carrier, newId, session.Record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+        WriteId(carrier, newId, session.Record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         Raise(SessionEventReason.Renewed, newId, oldId);
         return true;
     }
@@ -476,13 +508,13 @@ public sealed class SessionManager : IDisposable
     /// </summary>
     internal void StoreNew(ICookieCarrier carrier, string id, SessionRecord record)
     {
-        var cookie = BuildCookie(carrier, id, record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+        var issued = PrepareId(carrier, id, record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         var database = Database;
         if (!RunSync(Telemetry.CommitAsync(database, id, record, new SessionChanges { IsNew = true }, CancellationToken.None)))
             throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
         try
         {
-            carrier.WriteCookie(cookie);
+            Config.Transport.Write(carrier, issued);
         }
         catch
         {
@@ -496,7 +528,7 @@ public sealed class SessionManager : IDisposable
     {
         try
         {
-            WriteCookie(session.Carrier, id, session.Record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
+            WriteId(session.Carrier, id, session.Record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         }
         catch
         {
@@ -505,29 +537,18 @@ public sealed class SessionManager : IDisposable
         }
     }
 
-    private void WriteCookie(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent) =>
-        carrier.WriteCookie(BuildCookie(carrier, id, absoluteDeadline, persistent));
+    /// <summary>Writes <paramref name="id"/> to the response the way the transport carries it.</summary>
+    private void WriteId(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent) =>
+        Config.Transport.Write(carrier, PrepareId(carrier, id, absoluteDeadline, persistent));
 
-    private SessionCookie BuildCookie(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent)
-    {
-        var now = _time.GetUtcNow();
-        DateTimeOffset? expires = absoluteDeadline;
-        if (expires is null && persistent)
-            expires = now + SessionConfig.PersistentCookieLifetime;
-        long? maxAge = expires is { } at ? Math.Max(1, (long)Math.Ceiling((at - now).TotalSeconds)) : null;
-        var value = Config.Encoder is { } encoder ? EncodedValue(encoder, id) : id;
-        var cookie = new SessionCookie(Config.Cookie, value, Config.CookiePath, ResolveDomain(carrier.Host), expires, maxAge,
-            IsSecure(carrier), Config.HttpOnly, Config.SameSite);
-        var length = SetCookieHeader.Format(cookie).Length;
-        if (length > Config.MaxCookieBytes)
-            throw new SessionLimitExceededException($"The session cookie would be {length} bytes, more than SessionConfig.MaxCookieBytes ({Config.MaxCookieBytes}); check the encoder's output.");
-        return cookie;
-    }
+    /// <summary>Encodes <paramref name="id"/> (when an encoder is configured) and builds what carries it, checked to fit.</summary>
+    private IssuedId PrepareId(ICookieCarrier carrier, string id, DateTimeOffset? absoluteDeadline, bool persistent) =>
+        Config.Transport.Prepare(this, carrier, Config.Encoder is { } encoder ? EncodedValue(encoder, id) : id, absoluteDeadline, persistent);
 
     /// <summary>The encoder's value, checked to be unreserved URL characters so every host writes it verbatim (ASP.NET Core escapes others).</summary>
     private string EncodedValue(ISessionIdEncoder encoder, string id)
     {
-        var value = encoder.Encode(Config.Cookie, id);
+        var value = encoder.Encode(Config.Transport.Name(Config), id);
         foreach (var c in value ?? string.Empty)
         {
             if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c is '-' or '_' or '.' or '~'))
@@ -538,15 +559,14 @@ public sealed class SessionManager : IDisposable
         return value!;
     }
 
-    private SessionCookie DeletionCookie(ICookieCarrier carrier) =>
-        new(Config.Cookie, string.Empty, Config.CookiePath, ResolveDomain(carrier.Host), DateTimeOffset.FromUnixTimeSeconds(0), 0,
-            IsSecure(carrier), Config.HttpOnly, Config.SameSite);
-
-    private bool IsSecure(ICookieCarrier carrier) => Config.CookieSecure == CookieSecureMode.Always || carrier.IsHttps;
-
-    private bool HasCookie(string? header)
+    /// <summary>Whether the request presented a session value at all (even one naming no session), which a Destroy then clears.</summary>
+    private bool HasCookie(ICookieCarrier carrier)
     {
-        foreach (var value in CookieHeaderParser.Find(header, Config.Cookie))
+        var transport = Config.Transport;
+        var name = transport.Name(Config);
+        var source = (transport.Read(carrier, Config) ?? string.Empty).AsSpan();
+        var position = 0;
+        while (transport.TryNext(source, name, ref position, out var value))
         {
             if (value.Length > 0)
                 return true;
@@ -587,19 +607,25 @@ public sealed class SessionManager : IDisposable
         return id;
     }
 
-    internal void Raise(SessionEventReason reason, string? id, string? previousId = null)
+    internal void Raise(SessionEventReason reason, string? id, string? previousId = null) => Raise(new SessionEventArgs(id, reason, previousId));
+
+    private void Raise(SessionEventArgs e)
     {
-        var handler = reason switch
+        if (!e.IsRemote)
+            Telemetry.Raised(e.Reason, Database); // another instance's events are its own to count
+        var handler = e.Reason switch
         {
             SessionEventReason.Created => Created,
             SessionEventReason.Renewed => Renewed,
             _ => Destroyed,
         };
-        Telemetry.Raised(reason, Database);
-        handler?.Invoke(this, new SessionEventArgs(id, reason, previousId));
+        handler?.Invoke(this, e);
     }
 
     private void OnExpired(string id) => Raise(SessionEventReason.Expired, id);
+
+    /// <summary>An event the database reports (a purge, another process): raised like this manager's own.</summary>
+    private void OnDatabaseEvent(SessionEventArgs e) => Raise(e);
 
     /// <summary>This manager, when its database completes synchronously; otherwise throws before anything is read or written.</summary>
     private SessionManager Synchronous(string asyncName) =>

@@ -142,6 +142,12 @@ internal sealed class SessionTelemetry : IDisposable
     public ValueTask<bool> DestroyAsync(ISessionDatabase database, string id, CancellationToken cancellationToken) =>
         RunAsync(Operation.Destroy, database, id, (database, id), static (s, ct) => s.database.DestroyAsync(s.id, ct), cancellationToken);
 
+    public ValueTask<bool> DestroyExpiredAsync(ISessionDatabase database, ISessionExpiredDestroyer expiry, string id, CancellationToken cancellationToken) =>
+        RunAsync(Operation.Destroy, database, id, (expiry, id), static (s, ct) => s.expiry.DestroyExpiredAsync(s.id, ct), cancellationToken);
+
+    public ValueTask<IReadOnlyList<string>> DestroyAllListedAsync(ISessionDatabase database, ISessionDestroyAllListing listing, CancellationToken cancellationToken) =>
+        RunAsync(Operation.DestroyAll, database, null, listing, static (l, ct) => l.DestroyAllListedAsync(ct), cancellationToken);
+
     public async ValueTask DestroyAllAsync(ISessionDatabase database, CancellationToken cancellationToken) =>
         await RunAsync(Operation.DestroyAll, database, null, database, static async (d, ct) =>
         {

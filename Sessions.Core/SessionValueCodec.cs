@@ -13,16 +13,20 @@ public static class SessionValueCodec
     private const byte Plain = (byte)'v';
     private const byte Immutable = (byte)'i';
 
-    /// <summary>Serialises one value.</summary>
+    /// <summary>Serialises one value with System.Text.Json's defaults.</summary>
     /// <exception cref="ArgumentException">The value cannot be serialised to JSON.</exception>
-    public static byte[] Encode(string key, SessionValue value)
+    public static byte[] Encode(string key, SessionValue value) => Encode(key, value, null);
+
+    /// <summary>Serialises one value with <paramref name="options"/> (<see cref="SessionChanges.SerializerOptions"/>).</summary>
+    /// <exception cref="ArgumentException">The value cannot be serialised to JSON.</exception>
+    public static byte[] Encode(string key, SessionValue value, JsonSerializerOptions? options)
     {
         byte[] json;
         try
         {
             json = value.Value is ImmutableValue snapshot ? snapshot.Json
                 : value.Value is JsonElement element ? JsonSerializer.SerializeToUtf8Bytes(element)
-                : JsonSerializer.SerializeToUtf8Bytes(value.Value, value.Value?.GetType() ?? typeof(object));
+                : JsonSerializer.SerializeToUtf8Bytes(value.Value, value.Value?.GetType() ?? typeof(object), options);
         }
         catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException)
         {
@@ -42,7 +46,10 @@ public static class SessionValueCodec
         System.Text.Encoding.UTF8.GetByteCount(key ?? throw new ArgumentNullException(nameof(key))) + (long)(encoded ?? throw new ArgumentNullException(nameof(encoded))).Length;
 
     /// <summary>Serialises a flash value.</summary>
-    public static byte[] EncodeFlash(string key, object? value) => Encode(key, new SessionValue(value, false));
+    public static byte[] EncodeFlash(string key, object? value) => Encode(key, new SessionValue(value, false), null);
+
+    /// <summary>Serialises a flash value with <paramref name="options"/> (<see cref="SessionChanges.SerializerOptions"/>).</summary>
+    public static byte[] EncodeFlash(string key, object? value, JsonSerializerOptions? options) => Encode(key, new SessionValue(value, false), options);
 
     /// <summary>Reads one value; <see langword="false"/> when the bytes are not a value this codec wrote (corrupt or foreign data).</summary>
     public static bool TryDecode(ReadOnlySpan<byte> bytes, out SessionValue value)

@@ -118,7 +118,7 @@ internal static class ValueConverter
     }
 
     /// <summary>Converts for <c>Get&lt;T&gt;</c>: the value itself when it is a <typeparamref name="T"/>, a numeric, boolean or string conversion, or JSON deserialisation of a JSON value.</summary>
-    public static bool TryConvert<T>(object? value, out T result)
+    public static bool TryConvert<T>(object? value, out T result, JsonSerializerOptions? options = null)
     {
         if (value is T same)
         {
@@ -138,32 +138,32 @@ internal static class ValueConverter
             : target == typeof(float) ? Box(TryToSingle(value, out var f), f, ref converted)
             : target == typeof(bool) ? Box(TryToBoolean(value, out var b), b, ref converted)
             : target == typeof(string) ? Box(TryToString(value, out var s), s, ref converted)
-            : TryDeserialize(value, target, ref converted);
+            : TryDeserialize(value, target, options, ref converted);
         result = ok ? (T)converted! : default!;
         return ok && (converted is not null || default(T) is null);
     }
 
-    private static bool TryDeserialize(object? value, Type target, ref object? converted)
+    private static bool TryDeserialize(object? value, Type target, JsonSerializerOptions? options, ref object? converted)
     {
         try
         {
             switch (value)
             {
                 case JsonElement e:
-                    converted = e.Deserialize(target);
+                    converted = e.Deserialize(target, options);
                     return true;
                 case string s when target.IsEnum:
                     converted = Enum.Parse(target, s, ignoreCase: false);
                     return true;
                 // A serialising database stores DateTimeOffset, Guid, TimeSpan... as JSON strings; read them as the memory database does.
                 case string s:
-                    converted = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(s), target);
+                    converted = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(s), target, options);
                     return true;
                 case long or int when target.IsEnum:
                     converted = Enum.ToObject(target, value);
                     return true;
                 case ImmutableValue immutable:
-                    converted = JsonSerializer.Deserialize(immutable.Json, target);
+                    converted = JsonSerializer.Deserialize(immutable.Json, target, immutable.Options ?? options);
                     return true;
                 default:
                     return false;

@@ -103,16 +103,26 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
         headers.Set("Cache-Control", "no-store");
     }
 
-    public void MarkPrivate()
+    /// <remarks>Several fields come back joined with <c>,</c> (<c>Headers.Get</c>), as HTTP combines them.</remarks>
+    public string? RequestHeader(string name) => _context.Request.Headers.Get(name);
+
+    public void WriteHeader(string name, string value)
+    {
+        if (HasStarted)
+            throw new InvalidOperationException($"The response header '{name}' cannot be written: the response has already started. Write to the session, and commit it, before writing the response body.");
+        _context.Response.Headers.Set(name, value);
+    }
+
+    public void MarkPrivate(string varyOn)
     {
         if (HasStarted)
             return;
         var headers = _context.Response.Headers;
         var vary = headers.Get("Vary");
         if (vary is null)
-            headers.Set("Vary", "Cookie");
-        else if (!VaryHeader.NamesCookie(vary))
-            headers.Set("Vary", vary + ", Cookie");
+            headers.Set("Vary", varyOn);
+        else if (!VaryHeader.Names(vary, varyOn))
+            headers.Set("Vary", vary + ", " + varyOn);
         if (headers.Get("Cache-Control") is null)
             headers.Set("Cache-Control", "no-store");
     }

@@ -93,19 +93,34 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
         headers["Cache-Control"] = ["no-store"];
     }
 
-    public void MarkPrivate()
+    string? ICookieCarrier.RequestHeader(string name)
+    {
+        var values = RequestHeader(name);
+        return values is null || values.Length == 0 ? null : values.Length == 1 ? values[0] : string.Join(", ", values);
+    }
+
+    public void WriteHeader(string name, string value)
+    {
+        if (_headersSent)
+            throw new InvalidOperationException($"The response header '{name}' cannot be written: the response headers have been sent. Write to the session before writing the response body.");
+        if (!_environment.TryGetValue(OwinKeys.ResponseHeaders, out var headers) || headers is not IDictionary<string, string[]> dictionary)
+            throw new InvalidOperationException($"The OWIN environment has no '{OwinKeys.ResponseHeaders}' dictionary.");
+        dictionary[name] = [value];
+    }
+
+    public void MarkPrivate(string varyOn)
     {
         if (_headersSent || !_environment.TryGetValue(OwinKeys.ResponseHeaders, out var value) || value is not IDictionary<string, string[]> headers)
             return;
         if (!headers.TryGetValue("Vary", out var vary) || vary is not { Length: > 0 })
         {
-            headers["Vary"] = ["Cookie"];
+            headers["Vary"] = [varyOn];
         }
-        else if (!VaryHeader.NamesCookie(string.Join(",", vary)))
+        else if (!VaryHeader.Names(string.Join(",", vary), varyOn))
         {
             var values = new string[vary.Length + 1];
             Array.Copy(vary, values, vary.Length);
-            values[vary.Length] = "Cookie";
+            values[vary.Length] = varyOn;
             headers["Vary"] = values;
         }
         if (!headers.TryGetValue("Cache-Control", out var cacheControl) || cacheControl is not { Length: > 0 })

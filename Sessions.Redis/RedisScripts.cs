@@ -17,6 +17,10 @@ namespace Sessions.Redis;
 /// Next to a session key lives, for a while, its end marker: the same name followed by <c>:ended</c> (the same hash tag, so
 /// the same cluster slot). Destroy and renew leave it with the session's remaining TTL, so that a create retried after
 /// either (its first attempt applied, its reply lost) cannot bring the session back. Only creates read it.
+/// <para>
+/// Commit, Destroy and Place take two more arguments, last: a pub/sub channel and a message, which they <c>PUBLISH</c>
+/// once their change is made, in the same atomic step (see <see cref="RedisSessionEvents"/>); an empty message publishes nothing.
+/// </para>
 /// </remarks>
 internal static class RedisScripts
 {
@@ -28,7 +32,8 @@ internal static class RedisScripts
     /// 3 flashesCleared, 4 moves the absolute deadline (1/0), 5 absolute ticks and 6 absolute Unix ms (both empty for
     /// none), 7 idle ticks and 8 idle Unix ms (both empty when the idle deadline did not move), 9 expiry slack ms,
     /// 10 payload limit, 11 creation token (new sessions), then the deleted fields (count, names), then the set fields
-    /// (count, then name, stored payload and its payload size for each). Returns 1 when applied, 0 when refused (a new
+    /// (count, then name, stored payload and its payload size for each), then the event channel and the message of a
+    /// create (published only when this run created the key, not on a retried create). Returns 1 when applied, 0 when refused (a new
     /// session whose key exists, unless it is this change set's own earlier, timed-out create, or whose end marker
     /// exists; or an existing session whose key is gone: destroyed, renewed or expired, so it is never recreated), -1 when
     /// the merged session would grow past the payload limit. Nothing is written before every check passed.
@@ -137,6 +142,7 @@ internal static class RedisScripts
           if absolute and (not at or absolute < at) then at = absolute end
           if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[9]))) end
         end
+        if not exists and ARGV[#ARGV] ~= '' then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
         return 1
         """);
 
@@ -154,12 +160,13 @@ internal static class RedisScripts
 
     /// <summary>
     /// Destroys a session. KEYS[1] the key, KEYS[2] its end marker, which it leaves for the session's remaining TTL.
-    /// Returns 1 when the key existed, else 0.
+    /// ARGV: the event channel and message. Returns 1 when the key existed, else 0.
     /// </summary>
     public static readonly RedisScript Destroy = new("""
         local ttl = redis.call('PTTL', KEYS[1])
         if redis.call('DEL', KEYS[1]) == 0 then return 0 end
         if ttl > 0 then redis.call('SET', KEYS[2], '1', 'PX', ttl) end
+        if ARGV[#ARGV] ~= '' then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
         return 1
         """);
 
@@ -183,7 +190,8 @@ internal static class RedisScripts
     /// The second step of a renew: writes a taken session under a key. KEYS[1] the key, KEYS[2] its end marker. ARGV: 1 the
     /// mode (<c>new</c>: under the new ID, only when neither the key nor its end marker exists, leaving out the creation
     /// token; <c>restore</c>: back under the old ID, only when the key is absent, removing the end marker), 2 expiry slack
-    /// ms, 3 the PTTL it was taken with (used only when the hash lacks its millisecond deadlines), then field/value pairs.
+    /// ms, 3 the PTTL it was taken with (used only when the hash lacks its millisecond deadlines), then field/value pairs,
+    /// then the event channel and message.
     /// The key expires at the earlier stored deadline plus the slack, as it did before it was taken. Returns 1, or 0 when
     /// refused.
     /// </summary>
@@ -193,7 +201,7 @@ internal static class RedisScripts
         if not restore and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
         local writes = {}
         local am, im
-        for k = 4, #ARGV, 2 do
+        for k = 4, #ARGV - 2, 2 do
           local f = ARGV[k]
           if f == '#am' then am = ARGV[k + 1] elseif f == '#im' then im = ARGV[k + 1] end
           if restore or f ~= '#c' then
@@ -212,6 +220,7 @@ internal static class RedisScripts
           redis.call('PEXPIRE', KEYS[1], ARGV[3])
         end
         if restore then redis.call('DEL', KEYS[2]) end
+        if ARGV[#ARGV] ~= '' then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
         return 1
         """);
 

@@ -21,7 +21,7 @@ namespace Sessions.Redis;
 /// A destroy or renew leaves, next to the session's key and in the same slot, an end marker that lives as long as the
 /// session would have, so a create retried after a lost reply cannot bring the session back under its old ID.
 /// </remarks>
-public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader, IDisposable
+public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, ISessionBatchLoader, ISessionEventSource, ISessionExpiredDestroyer, IDisposable
 {
     private const int DeleteBatchSize = 256;
     private const int ScanPageSize = 1000;
@@ -33,13 +33,14 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
     private readonly string _pattern;
     private readonly TimeSpan _timeout;
     private readonly long _slackMilliseconds;
+    private readonly RedisSessionEvents _events;
     private int _disposed;
 
     /// <summary>Creates a database on a multiplexer the application owns (and disposes).</summary>
     /// <param name="connection">The application's shared multiplexer.</param>
     /// <param name="options">Settings; defaults when <see langword="null"/>.</param>
     public RedisSessionDatabase(IConnectionMultiplexer connection, RedisSessionOptions? options = null)
-        : this(Task.FromResult(connection ?? throw new ArgumentNullException(nameof(connection))), ownsConnection: false, (options ?? new RedisSessionOptions()).Validated())
+        : this(Task.FromResult(connection ?? throw new ArgumentNullException(nameof(connection))), ownsConnection: false, (options ?? new RedisSessionOptions()).Validated(), connection.GetDatabase().Database)
     {
     }
 
@@ -57,11 +58,16 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
     }
 
     private RedisSessionDatabase(string configuration, RedisSessionOptions options, bool ownsConnection)
-        : this(ConnectAsync(Configure(configuration, options)), ownsConnection, options)
+        : this(Configure(configuration, options), options, ownsConnection)
     {
     }
 
-    private RedisSessionDatabase(Task<IConnectionMultiplexer> connection, bool ownsConnection, RedisSessionOptions options)
+    private RedisSessionDatabase(ConfigurationOptions configuration, RedisSessionOptions options, bool ownsConnection)
+        : this(ConnectAsync(configuration), ownsConnection, options, configuration.DefaultDatabase ?? 0)
+    {
+    }
+
+    private RedisSessionDatabase(Task<IConnectionMultiplexer> connection, bool ownsConnection, RedisSessionOptions options, int database)
     {
         _connection = connection;
         _ownsConnection = ownsConnection;
@@ -69,7 +75,47 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         _pattern = EscapeGlob(options.KeyPrefix) + "{" + new string('?', SessionTagLength) + "}";
         _timeout = options.OperationTimeout;
         _slackMilliseconds = (long)options.ExpirySlack.TotalMilliseconds;
+        _events = new RedisSessionEvents(options.KeyPrefix, database, options, key => IsSessionKey(key) ? HashOfKey(key) : null);
+        EventsReady = options.SubscribeToEvents ? _events.StartAsync(connection) : Task.CompletedTask;
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Raised, with <see cref="RedisSessionOptions.SubscribeToEvents"/>, for what other processes sharing the Redis
+    /// database publish (<see cref="RedisSessionOptions.PublishEvents"/>) and for session keys Redis expires; never for
+    /// this instance's own changes, which its manager raises itself. Delivery is at most once (see <see cref="EventsReady"/>).
+    /// </remarks>
+    public event Action<SessionEventArgs>? SessionEvent
+    {
+        add => _events.Received += value;
+        remove => _events.Received -= value;
+    }
+
+    /// <summary>
+    /// Raised when an event handler throws (the exception is reported here and delivery goes on) or when keyspace
+    /// notifications cannot be configured again after a reconnect (<see cref="RedisSessionOptions.ConfigureKeyspaceNotifications"/>).
+    /// </summary>
+    public event Action<Exception>? EventsFailed
+    {
+        add => _events.Failed += value;
+        remove => _events.Failed -= value;
+    }
+
+    /// <summary>
+    /// Completes once this database listens for events (<see cref="RedisSessionOptions.SubscribeToEvents"/>; at once
+    /// when that is off): subscribed to its prefix's channel and to expired-key notifications and, with
+    /// <see cref="RedisSessionOptions.ConfigureKeyspaceNotifications"/>, with those notifications switched on. While Redis
+    /// is down it waits for it. Fails with <see cref="SessionDatabaseException"/>, its message naming the cause, when the
+    /// server refuses <c>CONFIG SET</c> (published events are still delivered then; Redis expiries are not).
+    /// </summary>
+    /// <remarks>
+    /// Redis pub/sub delivers at most once: a message published while a subscriber is disconnected is lost for it, and
+    /// nothing replays it. An expiry is announced when Redis removes the key, at the session's deadline plus
+    /// <see cref="RedisSessionOptions.ExpirySlack"/> or later (Redis expires keys lazily on access and by a sampling
+    /// cycle), and only if the server sends expired-key notifications. Use events to refresh caches and dashboards, not
+    /// as the only record of what happened.
+    /// </remarks>
+    public Task EventsReady { get; }
 
     /// <inheritdoc />
     /// <remarks>Always <see langword="false"/>: every load builds a private copy, and changes reach Redis at commit.</remarks>
@@ -107,16 +153,19 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         if (taken.IsNull)
             return SessionRenewResult.NotFound;
         var items = (RedisResult[])taken!;
-        var content = new RedisValue[items.Length + 2];
+        var content = new RedisValue[items.Length + 4];
         content[1] = _slackMilliseconds;
         content[2] = (long)items[0];
         for (var i = 1; i < items.Length; i++)
             content[i + 2] = (RedisValue)items[i];
+        content[content.Length - 2] = _events.Channel;
         // The session is off the old key now: the rest is always sent, whatever the caller's token says.
         content[0] = "new";
+        content[content.Length - 1] = _events.Message(SessionEventReason.Renewed, HashOfKey(newKey), HashOfKey(oldKey));
         if ((long)await RunAsync("renew", db => EvaluateAsync(db, RedisScripts.Place, [newKey, EndedKeyOf(newKey)], content), CancellationToken.None).ConfigureAwait(false) == 1)
             return SessionRenewResult.Renewed;
         content[0] = "restore";
+        content[content.Length - 1] = RedisValue.EmptyString; // nothing happened that others need to hear of
         await RunAsync("renew", db => EvaluateAsync(db, RedisScripts.Place, [oldKey, EndedKeyOf(oldKey)], content), CancellationToken.None).ConfigureAwait(false);
         return SessionRenewResult.IdInUse;
     }
@@ -234,7 +283,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
             if (!movesAbsolute && idle is null && !changes.HasDataChanges)
                 return new(RunAsync("commit", db => db.HashExistsAsync(key, "#i"), cancellationToken));
         }
-        var args = new List<RedisValue>(14 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 3 * (changes.SetValues.Count + changes.SetFlashes.Count))
+        var args = new List<RedisValue>(16 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 3 * (changes.SetValues.Count + changes.SetFlashes.Count))
         {
             changes.IsNew ? "1" : "0",
             changes.Cleared ? "1" : "0",
@@ -254,12 +303,14 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         args.Add(changes.SetValues.Count + changes.SetFlashes.Count);
         long size = 0;
         foreach (var value in changes.SetValues)
-            size += AddSet(args, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value));
+            size += AddSet(args, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value, changes.SerializerOptions));
         foreach (var flash in changes.SetFlashes)
-            size += AddSet(args, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value));
+            size += AddSet(args, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value, changes.SerializerOptions));
         // What this request sets is all in the merged session: over the limit alone, it is over merged too.
         if (size > changes.MaxPayloadBytes)
             throw TooLarge(changes.MaxPayloadBytes);
+        args.Add(_events.Channel);
+        args.Add(changes.IsNew ? _events.Message(SessionEventReason.Created, HashOfKey(key)) : RedisValue.EmptyString);
         var argv = args.ToArray();
         return new(CommitCoreAsync(key, argv, changes.MaxPayloadBytes, cancellationToken));
     }
@@ -305,10 +356,19 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
     /// remaining lifetime. Later commits of the session find no key and write nothing, and a create retried after a lost
     /// reply (its first attempt applied before the destroy) finds the end marker and is refused: a destroy is final.
     /// </remarks>
-    public async ValueTask<bool> DestroyAsync(string id, CancellationToken cancellationToken)
+    public ValueTask<bool> DestroyAsync(string id, CancellationToken cancellationToken) =>
+        new(DestroyCoreAsync(id, SessionEventReason.Destroyed, cancellationToken));
+
+    /// <inheritdoc />
+    /// <remarks>As <see cref="DestroyAsync"/>, publishing (with <see cref="RedisSessionOptions.PublishEvents"/>) that the session expired.</remarks>
+    public ValueTask<bool> DestroyExpiredAsync(string id, CancellationToken cancellationToken) =>
+        new(DestroyCoreAsync(id, SessionEventReason.Expired, cancellationToken));
+
+    private async Task<bool> DestroyCoreAsync(string id, SessionEventReason reason, CancellationToken cancellationToken)
     {
         var key = KeyOf(id);
-        var result = await RunAsync("destroy", db => EvaluateAsync(db, RedisScripts.Destroy, [key, EndedKeyOf(key)], []), cancellationToken).ConfigureAwait(false);
+        RedisValue[] argv = [_events.Channel, _events.Message(reason, HashOfKey(key))];
+        var result = await RunAsync("destroy", db => EvaluateAsync(db, RedisScripts.Destroy, [key, EndedKeyOf(key)], argv), cancellationToken).ConfigureAwait(false);
         return (long)result == 1;
     }
 
@@ -345,6 +405,10 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
             }
         }
         await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
+        // One more command for an administrative operation: no script ran that could have published it.
+        var message = _events.Message(SessionEventReason.DestroyedAll, null);
+        if (!message.IsNullOrEmpty)
+            await RunAsync("destroy all", d => d.PublishAsync(RedisChannel.Literal(_events.Channel), message), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -375,10 +439,13 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         return count;
     }
 
-    /// <summary>Closes the connection when the database opened it; a multiplexer passed in is left to its owner.</summary>
+    /// <summary>Stops raising events and drops this database's subscriptions; closes the connection when the database opened it (a multiplexer passed in is left to its owner).</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0 || !_ownsConnection)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _events.Stop();
+        if (!_ownsConnection)
             return;
         if (_connection.Status == TaskStatus.RanToCompletion)
             _connection.Result.Dispose();
@@ -394,6 +461,9 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
 
     /// <summary>The Redis key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID as a hash tag.</summary>
     internal string KeyOf(string id) => _prefix + "{" + SessionIds.HashText(id ?? throw new ArgumentNullException(nameof(id))) + "}";
+
+    /// <summary>The hash of the ID in a session key this database built (the text between the braces).</summary>
+    private string HashOfKey(string key) => key.Substring(_prefix.Length + 1, SessionTagLength);
 
     /// <summary>
     /// Whether <paramref name="key"/> has exactly the shape of a session key: the prefix, <c>{</c>, 43 base64url characters,
@@ -556,7 +626,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         await GuardAsync(Task.WhenAll(deletes), "destroy all", cancellationToken).ConfigureAwait(false);
     }
 
-    private static List<IServer> Primaries(IConnectionMultiplexer connection, string operation)
+    internal static List<IServer> Primaries(IConnectionMultiplexer connection, string operation)
     {
         var primaries = new List<IServer>();
         foreach (var endpoint in connection.GetEndPoints())
@@ -638,7 +708,7 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
             _ = work.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private static string FirstLine(string message)
+    internal static string FirstLine(string message)
     {
         var end = message.IndexOfAny(['\r', '\n']);
         var line = end < 0 ? message : message.Substring(0, end);
@@ -658,6 +728,8 @@ public sealed class RedisSessionDatabase : ISessionDatabase, ISessionCounter, IS
         // While disconnected, fail at once instead of queueing: a queued write could reach Redis after the caller was
         // told it failed, and requests would pile up for the whole timeout.
         config.BacklogPolicy = BacklogPolicy.FailFast;
+        if (options.ConfigureKeyspaceNotifications)
+            config.AllowAdmin = true; // CONFIG SET notify-keyspace-events, asked for explicitly
         return config;
     }
 

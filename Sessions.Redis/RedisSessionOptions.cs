@@ -30,6 +30,33 @@ public sealed class RedisSessionOptions
     /// </summary>
     public TimeSpan ExpirySlack { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether this database tells other processes sharing the Redis database about the sessions it creates, renews and
+    /// destroys (default <see langword="false"/>): each script that makes such a change also <c>PUBLISH</c>es it, in the
+    /// same atomic step and the same round trip, on a channel named after <see cref="KeyPrefix"/>. Messages name sessions
+    /// by the hash of their ID, never by the ID.
+    /// </summary>
+    public bool PublishEvents { get; set; }
+
+    /// <summary>
+    /// Whether this database listens for what other processes sharing the Redis database publish (see
+    /// <see cref="PublishEvents"/>) and for Redis expiring session keys, and reports both through
+    /// <see cref="ISessionEventSource"/>, so the manager raises them as remote events (default <see langword="false"/>).
+    /// Expiries arrive only when the server sends keyspace notifications for expired keys (<c>notify-keyspace-events</c>
+    /// holding <c>E</c> and <c>x</c>): set that in the server's configuration, or set <see cref="ConfigureKeyspaceNotifications"/>.
+    /// Delivery is at most once: see <see cref="RedisSessionDatabase.EventsReady"/>.
+    /// </summary>
+    public bool SubscribeToEvents { get; set; }
+
+    /// <summary>
+    /// Whether the database adds <c>E</c> and <c>x</c> to the server's <c>notify-keyspace-events</c> (keeping the flags
+    /// already set) with <c>CONFIG SET</c> on every primary when it subscribes, and again after each reconnect (default
+    /// <see langword="false"/>: the library sends no administrative command unless asked). Needs a connection with
+    /// <c>allowAdmin=true</c> (a database that opens its own connection sets it). Managed Redis services often forbid
+    /// <c>CONFIG</c>: <see cref="RedisSessionDatabase.EventsReady"/> then fails with a message saying so.
+    /// </summary>
+    public bool ConfigureKeyspaceNotifications { get; set; }
+
     /// <summary>A copy of these settings, checked.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     internal RedisSessionOptions Validated()
@@ -46,11 +73,16 @@ public sealed class RedisSessionOptions
             throw new ArgumentException($"RedisSessionOptions.OperationTimeout must be positive and at most 5 minutes; it is {OperationTimeout}.", nameof(OperationTimeout));
         if (ExpirySlack < TimeSpan.Zero || ExpirySlack > TimeSpan.FromDays(1))
             throw new ArgumentException($"RedisSessionOptions.ExpirySlack must be between zero and one day; it is {ExpirySlack}.", nameof(ExpirySlack));
+        if (ConfigureKeyspaceNotifications && !SubscribeToEvents)
+            throw new ArgumentException("RedisSessionOptions.ConfigureKeyspaceNotifications is set but SubscribeToEvents is not: the notifications are only needed by a database that subscribes.", nameof(ConfigureKeyspaceNotifications));
         return new RedisSessionOptions
         {
             KeyPrefix = prefix,
             OperationTimeout = OperationTimeout,
             ExpirySlack = ExpirySlack,
+            PublishEvents = PublishEvents,
+            SubscribeToEvents = SubscribeToEvents,
+            ConfigureKeyspaceNotifications = ConfigureKeyspaceNotifications,
         };
     }
 }

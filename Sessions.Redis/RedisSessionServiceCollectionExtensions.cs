@@ -56,7 +56,8 @@ public static class RedisSessionServiceCollectionExtensions
     /// <summary>
     /// Registers a <see cref="RedisSessionDatabase"/> singleton, also as <see cref="ISessionDatabase"/>, from configuration:
     /// the other keys of <paramref name="section"/> bind to <see cref="RedisSessionOptions"/> (<c>KeyPrefix</c>,
-    /// <c>OperationTimeout</c> "00:00:02", <c>ExpirySlack</c>). With a <c>Configuration</c> key (a StackExchange.Redis
+    /// <c>OperationTimeout</c> "00:00:02", <c>ExpirySlack</c>, <c>PublishEvents</c>, <c>SubscribeToEvents</c>,
+    /// <c>ConfigureKeyspaceNotifications</c>). With a <c>Configuration</c> key (a StackExchange.Redis
     /// configuration string, e.g. <c>localhost:6379</c>) the database owns its connection as
     /// <see cref="AddRedisSessionDatabase(IServiceCollection, string, Action{RedisSessionOptions}?)"/> does; without one it
     /// uses the <see cref="IConnectionMultiplexer"/> registered in the container.

@@ -47,10 +47,10 @@ internal sealed class SqliteCommitPlan
         _limit = changes.MaxPayloadBytes;
         _values = new List<Item>(changes.SetValues.Count);
         foreach (var value in changes.SetValues)
-            _values.Add(new Item(value.Key, SessionValueCodec.Encode(value.Key, value.Value)));
+            _values.Add(new Item(value.Key, SessionValueCodec.Encode(value.Key, value.Value, changes.SerializerOptions)));
         _flashes = new List<Item>(changes.SetFlashes.Count);
         foreach (var flash in changes.SetFlashes)
-            _flashes.Add(new Item(flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value)));
+            _flashes.Add(new Item(flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value, changes.SerializerOptions)));
         var written = WrittenSize();
         if (written > _limit)
             throw TooLarge(written);

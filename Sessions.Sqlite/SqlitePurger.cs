@@ -13,12 +13,14 @@ internal sealed class SqlitePurger : IDisposable
     private const string PurgeSessionsSql = """
         DELETE FROM session WHERE id IN
             (SELECT id FROM session WHERE expires_at <= $now ORDER BY expires_at, id LIMIT $limit)
+        RETURNING key
         """;
 
     private readonly TimeProvider _time;
     private readonly int _batchSize;
     private readonly Func<string, Func<PooledConnection, int>, int> _write;
     private readonly Action<Exception> _failed;
+    private readonly Action<byte[]> _purged;
     private readonly ITimer _timer;
     private int _running;
     private volatile bool _stopped;
@@ -27,8 +29,10 @@ internal sealed class SqlitePurger : IDisposable
     /// <param name="options">The batch size and interval.</param>
     /// <param name="write">Runs one write transaction (begun and committed by it) under the database's write lock (throws <see cref="SessionDatabaseException"/> on failure).</param>
     /// <param name="failed">Told when a timed purge fails (the next one retries).</param>
-    public SqlitePurger(TimeProvider time, SqliteSessionDatabaseOptions options, Func<string, Func<PooledConnection, int>, int> write, Action<Exception> failed)
+    /// <param name="purged">Told the key (the ID's hash) of each session deleted, after its batch committed, outside the write lock.</param>
+    public SqlitePurger(TimeProvider time, SqliteSessionDatabaseOptions options, Func<string, Func<PooledConnection, int>, int> write, Action<Exception> failed, Action<byte[]> purged)
     {
+        _purged = purged;
         _time = time;
         _batchSize = options.PurgeBatchSize;
         _write = write;
@@ -41,10 +45,13 @@ internal sealed class SqlitePurger : IDisposable
     public int PurgeExpired()
     {
         var total = 0;
+        var keys = new List<byte[]>();
         while (true)
         {
-            var deleted = _write("purge expired sessions", PurgeBatch);
+            var deleted = _write("purge expired sessions", connection => PurgeBatch(connection, keys));
             total += deleted;
+            foreach (var key in keys)
+                Report(key);
             if (deleted < _batchSize)
                 return total;
         }
@@ -57,8 +64,9 @@ internal sealed class SqlitePurger : IDisposable
         _timer.Dispose();
     }
 
-    private int PurgeBatch(PooledConnection connection)
+    private int PurgeBatch(PooledConnection connection, List<byte[]> keys)
     {
+        keys.Clear(); // a retried transaction starts over
         var now = _time.GetUtcNow().UtcTicks;
         var items = connection.Command(PurgeItemsSql, "$now", "$limit");
         items.Parameters[0].Value = now;
@@ -67,9 +75,25 @@ internal sealed class SqlitePurger : IDisposable
         var sessions = connection.Command(PurgeSessionsSql, "$now", "$limit");
         sessions.Parameters[0].Value = now;
         sessions.Parameters[1].Value = _batchSize;
-        var deleted = sessions.ExecuteNonQuery();
+        using (var reader = sessions.ExecuteReader())
+        {
+            while (reader.Read())
+                keys.Add((byte[])reader[0]);
+        }
         connection.Execute("COMMIT");
-        return deleted;
+        return keys.Count;
+    }
+
+    private void Report(byte[] key)
+    {
+        try
+        {
+            _purged(key);
+        }
+        catch (Exception)
+        {
+            // A throwing event handler must not stop the purge (the memory database's sweep does the same).
+        }
     }
 
     private void OnTimer()

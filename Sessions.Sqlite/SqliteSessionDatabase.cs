@@ -33,10 +33,11 @@ namespace Sessions.Sqlite;
 /// past it the operation fails with <see cref="SessionDatabaseException"/> naming that setting, having written nothing.
 /// The caller's token ends any of these waits with <see cref="OperationCanceledException"/>. A write whose transaction has
 /// begun waits for no lock and runs to its end, so a write is never half-applied.</para>
-/// <para>The purge cannot report which sessions expired (only hashes are stored), so this database does not implement
-/// <see cref="ISessionExpirationSource"/>; the manager still refuses every expired session it loads.</para>
+/// <para>The purge reports each session it deletes through <see cref="ISessionEventSource"/>, by the hash of its ID
+/// (only hashes are stored), so the manager raises <see cref="SessionEventReason.Expired"/> for it with
+/// <see cref="SessionEventArgs.IdHash"/>; the manager still refuses every expired session it loads.</para>
 /// </remarks>
-public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, IDisposable, IAsyncDisposable
+public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, ISessionEventSource, IDisposable, IAsyncDisposable
 {
     private const string LoadSql = """
         SELECT s.absolute_deadline, s.idle_deadline, s.version, i.kind, i.name, i.payload
@@ -97,7 +98,7 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
             _file.Dispose();
             throw;
         }
-        _purger = new SqlitePurger(timeProvider ?? TimeProvider.System, _options, Write, e => PurgeFailed?.Invoke(e));
+        _purger = new SqlitePurger(timeProvider ?? TimeProvider.System, _options, Write, e => PurgeFailed?.Invoke(e), OnPurged);
     }
 
     /// <summary>The full path of the database file.</summary>
@@ -132,6 +133,13 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
 
     /// <summary>Raised when a background purge fails (the next one retries); the exception never reaches a request.</summary>
     public event Action<Exception>? PurgeFailed;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Raised with <see cref="SessionEventReason.Expired"/> for each session a purge deleted, after its transaction
+    /// committed and outside the write lock, named by <see cref="SessionEventArgs.IdHash"/> (the ID is not stored).
+    /// </remarks>
+    public event Action<SessionEventArgs>? SessionEvent;
 
     /// <inheritdoc />
     /// <exception cref="SessionDatabaseException">SQLite failed (I/O error, damaged file, lock timeout), or the operation timed out.</exception>
@@ -482,6 +490,12 @@ public sealed class SqliteSessionDatabase : ISessionDatabase, ISessionCounter, I
     /// <returns>The number of sessions deleted.</returns>
     /// <exception cref="SessionDatabaseException">SQLite failed; sessions deleted by earlier batches stay deleted.</exception>
     public int PurgeExpired() => _purger.PurgeExpired();
+
+    private void OnPurged(byte[] key)
+    {
+        // Where a per-user index of sessions must drop this session too, once that index exists.
+        SessionEvent?.Invoke(SessionEventArgs.ForHash(SessionEventReason.Expired, SessionIds.HashText(key)));
+    }
 
     /// <summary>Stops the purge, waits briefly for running operations, closes the file and releases its lock.</summary>
     public void Dispose()

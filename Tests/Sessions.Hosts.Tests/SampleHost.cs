@@ -46,8 +46,8 @@ public sealed class SampleHost : IAsyncDisposable
 
     public int Port => BaseAddress.Port;
 
-    /// <summary>Starts <paramref name="name"/>'s sample on <paramref name="store"/> (an embedded store gets a new file).</summary>
-    public static async Task<SampleHost> StartAsync(string name, string store = "memory")
+    /// <summary>Starts <paramref name="name"/>'s sample on <paramref name="store"/> (an embedded store gets a new file), with <paramref name="options"/> (such as <c>--transport header</c>) too.</summary>
+    public static async Task<SampleHost> StartAsync(string name, string store = "memory", params string[] options)
     {
         DirectoryInfo? temporary = null;
         string[] storeArgs = store switch
@@ -59,7 +59,7 @@ public sealed class SampleHost : IAsyncDisposable
         };
         try
         {
-            var host = await StartOnFreePortAsync(name, store, storeArgs);
+            var host = await StartOnFreePortAsync(name, store, [.. storeArgs, .. options]);
             host._temporary = temporary;
             return host;
         }

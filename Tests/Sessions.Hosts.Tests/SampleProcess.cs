@@ -20,6 +20,7 @@ public sealed class SampleProcess : IDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _error = new();
     private readonly TaskCompletionSource<bool> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SampleProcess(string name, Process process, Uri baseAddress)
@@ -28,7 +29,13 @@ public sealed class SampleProcess : IDisposable
         _process = process;
         BaseAddress = baseAddress;
         process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lock (_output)
+                    _error.AppendLine(e.Data);
+            Append(e.Data);
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -38,6 +45,16 @@ public sealed class SampleProcess : IDisposable
     public Uri BaseAddress { get; }
 
     public int Pid => _process.Id;
+
+    /// <summary>What the process wrote to stderr so far (also in <see cref="Output"/>).</summary>
+    public string StandardError
+    {
+        get
+        {
+            lock (_output)
+                return _error.ToString();
+        }
+    }
 
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output
@@ -74,14 +91,18 @@ public sealed class SampleProcess : IDisposable
     }
 
     /// <summary>Starts the sample and waits until it says it listens and answers <c>GET /</c>.</summary>
-    public static async Task<SampleProcess> StartAsync(string name, params string[] storeArgs)
+    public static Task<SampleProcess> StartAsync(string name, params string[] storeArgs) =>
+        StartAsync(name, "/", HttpStatusCode.OK, storeArgs);
+
+    /// <summary>Starts the sample and waits until it says it listens and answers <c>GET readyPath</c> with <paramref name="readyStatus"/>.</summary>
+    public static async Task<SampleProcess> StartAsync(string name, string readyPath, HttpStatusCode readyStatus, params string[] storeArgs)
     {
         for (var attempt = 1; ; attempt++)
         {
             var process = Launch(name, LoopbackPorts.Free(), storeArgs);
             try
             {
-                await process.WaitUntilServingAsync();
+                await process.WaitUntilServingAsync(readyPath, readyStatus);
                 return process;
             }
             catch (SampleExitedException e) when (attempt < 3 && e.PortTaken)
@@ -107,16 +128,37 @@ public sealed class SampleProcess : IDisposable
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(string name, int port, params string[] storeArgs)
     {
         using var process = Launch(name, port, storeArgs);
+        await process.WaitForStartupExitAsync();
+        return (process._process.ExitCode, process.Output);
+    }
+
+    /// <summary>Starts the sample expecting it to fail at start-up; returns it exited (dispose it), its stderr apart.</summary>
+    public static async Task<SampleProcess> StartToExitAsync(string name, params string[] storeArgs)
+    {
+        var process = Launch(name, LoopbackPorts.Free(), storeArgs);
+        try
+        {
+            await process.WaitForStartupExitAsync();
+            return process;
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private async Task WaitForStartupExitAsync()
+    {
         using var timeout = new CancellationTokenSource(StartTimeout);
         try
         {
-            await process._process.WaitForExitAsync(timeout.Token);
+            await _process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"{name} was expected to exit but still runs after {StartTimeout.TotalSeconds} s: {process.Output}");
+            Assert.Fail($"{Name} was expected to exit but still runs after {StartTimeout.TotalSeconds} s: {Output}");
         }
-        return (process._process.ExitCode, process.Output);
     }
 
     private static SampleProcess Launch(string name, int port, string[] storeArgs)
@@ -150,13 +192,13 @@ public sealed class SampleProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>
-    /// Waits for the sample's "Now listening on: URL" line, then checks it answers <c>GET /</c>. No connection is made
+    /// Waits for the sample's "Now listening on: URL" line, then checks it answers <c>GET readyPath</c>. No connection is made
     /// before that line: a connection reaching .NET's managed HttpListener while <c>Start()</c> is still setting up its
     /// socket makes <c>Start()</c> throw an ArgumentNullException ("Value cannot be null.": its accept loop runs before
     /// its connection table exists, dotnet/corefx#35191), and a poll of a port whose sample has not bound it yet could
     /// reach another listener that took the port.
     /// </summary>
-    private async Task WaitUntilServingAsync()
+    private async Task WaitUntilServingAsync(string readyPath, HttpStatusCode readyStatus)
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
         var exited = _process.WaitForExitAsync(timeout.Token);
@@ -173,8 +215,8 @@ public sealed class SampleProcess : IDisposable
         await timeout.CancelAsync(); // stop waiting for the exit
 
         using var http = new HttpClient { Timeout = StartTimeout };
-        using var response = await http.GetAsync(BaseAddress);
-        response.StatusCode.Should().Be(HttpStatusCode.OK, $"{Name} said it listens on {BaseAddress}: {Output}");
+        using var response = await http.GetAsync(new Uri(BaseAddress, readyPath));
+        response.StatusCode.Should().Be(readyStatus, $"{Name} said it listens on {BaseAddress}: {Output}");
     }
 
     private void Append(string? line)
@@ -183,7 +225,8 @@ public sealed class SampleProcess : IDisposable
             return;
         lock (_output)
             _output.AppendLine(line);
-        if (line == "Now listening on: " + BaseAddress.GetLeftPart(UriPartial.Authority))
+        // The samples print the line as is; ASP.NET Core's console logger (the README examples) indents it.
+        if (line.TrimStart() == "Now listening on: " + BaseAddress.GetLeftPart(UriPartial.Authority))
             _listening.TrySetResult(true);
     }
 

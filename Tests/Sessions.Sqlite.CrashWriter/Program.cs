@@ -250,7 +250,13 @@ internal sealed class Carrier(string? id) : ICookieCarrier
     {
     }
 
-    public void MarkPrivate()
+    public void MarkPrivate(string varyOn)
+    {
+    }
+
+    public string? RequestHeader(string name) => name == "Cookie" ? CookieHeader : null;
+
+    public void WriteHeader(string name, string value)
     {
     }
 }

@@ -91,8 +91,8 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
         await YieldAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _commits);
         // Serialise outside the lock, as a remote database would before its one round trip.
-        var setValues = changes.SetValues.Select(v => KeyValuePair.Create(v.Key, SessionValueCodec.Encode(v.Key, v.Value))).ToArray();
-        var setFlashes = changes.SetFlashes.Select(f => KeyValuePair.Create(f.Key, SessionValueCodec.EncodeFlash(f.Key, f.Value))).ToArray();
+        var setValues = changes.SetValues.Select(v => KeyValuePair.Create(v.Key, SessionValueCodec.Encode(v.Key, v.Value, changes.SerializerOptions))).ToArray();
+        var setFlashes = changes.SetFlashes.Select(f => KeyValuePair.Create(f.Key, SessionValueCodec.EncodeFlash(f.Key, f.Value, changes.SerializerOptions))).ToArray();
         lock (_gate)
         {
             if (_ended.Contains(id))

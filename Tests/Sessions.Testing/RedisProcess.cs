@@ -53,7 +53,8 @@ public sealed class RedisProcess : IDisposable
     }
 
     /// <summary>Starts redis-server on <paramref name="port"/> (no persistence) and waits until it answers PING.</summary>
-    public static RedisProcess Start(int port, bool cluster = false, string? directory = null)
+    /// <param name="extraArguments">More configuration directives, e.g. <c>--rename-command CONFIG ""</c>.</param>
+    public static RedisProcess Start(int port, bool cluster = false, string? directory = null, params string[] extraArguments)
     {
         var executable = Executable;
         directory ??= System.IO.Directory.CreateTempSubdirectory("sessions-redis-").FullName;
@@ -70,6 +71,8 @@ public sealed class RedisProcess : IDisposable
             foreach (var arg in new[] { "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000" })
                 start.ArgumentList.Add(arg);
         }
+        foreach (var arg in extraArguments)
+            start.ArgumentList.Add(arg);
         var process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         var redis = new RedisProcess(process, port, directory);
         process.OutputDataReceived += (_, e) => redis.Append(e.Data);

@@ -13,7 +13,7 @@ namespace Sessions.Testing;
 /// take one). It starts at the real current time, whole seconds, so a remote database computing TTLs from deadlines keeps
 /// the keys; tests never wait for a database to expire keys by itself: the manager checks every record's deadlines.
 /// </remarks>
-public abstract class SessionDatabaseContract
+public abstract partial class SessionDatabaseContract
 {
     /// <summary>The configured absolute lifetime.</summary>
     protected static readonly TimeSpan Expires = TimeSpan.FromHours(2);
@@ -31,6 +31,13 @@ public abstract class SessionDatabaseContract
 
     /// <summary>A manager on <see cref="Database"/> and <see cref="Time"/>.</summary>
     protected SessionManager Manager { get; private set; } = null!;
+
+    /// <summary>
+    /// Whether the database can destroy every session (<see cref="ISessionDatabase.DestroyAllAsync"/>). One that cannot
+    /// enumerate its sessions (an <c>IDistributedCache</c>) overrides this with <see langword="false"/>; the DestroyAll test
+    /// then checks that the call fails with <see cref="NotSupportedException"/> and leaves every session alone.
+    /// </summary>
+    protected virtual bool CanDestroyAll => true;
 
     /// <summary>Creates a new, empty database for one test.</summary>
     protected abstract ISessionDatabase CreateDatabase();
@@ -685,6 +692,14 @@ public abstract class SessionDatabaseContract
         for (var i = 0; i < 3; i++)
             ids.Add(await CreateSessionAsync(s => s.Set("n", i)));
 
+        if (!CanDestroyAll)
+        {
+            var destroyAll = async () => await CreateManager().DestroyAllAsync();
+            await destroyAll.Should().ThrowAsync<NotSupportedException>().WithMessage($"*{Database.GetType().Name}*");
+            foreach (var id in ids)
+                (await LoadAsync(id)).GetInt32("n").Should().BeInRange(0, 2);
+            return;
+        }
         await CreateManager().DestroyAllAsync();
 
         foreach (var id in ids)

@@ -33,10 +33,36 @@ public sealed class TestCarrier : ICookieCarrier
     /// <summary>How many times the core marked the response private (<c>Vary: Cookie</c>, <c>Cache-Control: no-store</c> unless set).</summary>
     public int PrivateMarks { get; private set; }
 
+    /// <summary>The field the last <see cref="MarkPrivate"/> added to <c>Vary</c>.</summary>
+    public string? VaryOn { get; private set; }
+
     /// <inheritdoc />
-    public void MarkPrivate()
+    public void MarkPrivate(string varyOn)
     {
         PrivateMarks++;
+        VaryOn = varyOn;
+    }
+
+    /// <summary>The request's headers other than <c>Cookie</c> (names case-insensitive), each as the host joins it.</summary>
+    public Dictionary<string, string> RequestHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <inheritdoc />
+    public string? RequestHeader(string name) =>
+        string.Equals(name, "Cookie", StringComparison.OrdinalIgnoreCase) ? CookieHeader : RequestHeaders.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>Every response header set through <see cref="WriteHeader"/>, in order (a name may repeat).</summary>
+    public List<KeyValuePair<string, string>> WrittenHeaders { get; } = [];
+
+    /// <summary>The last value written to the response header <paramref name="name"/>, or <see langword="null"/>.</summary>
+    public string? ResponseHeader(string name) =>
+        WrittenHeaders.LastOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <inheritdoc />
+    public void WriteHeader(string name, string value)
+    {
+        if (ResponseStarted)
+            throw new InvalidOperationException("The response has already started.");
+        WrittenHeaders.Add(new(name, value));
     }
 
     /// <summary>Set to make <see cref="WriteCookie"/> throw as a host does once the response started.</summary>

@@ -20,7 +20,13 @@ internal sealed class BenchCarrier : ICookieCarrier
     {
     }
 
-    public void MarkPrivate()
+    public void MarkPrivate(string varyOn)
+    {
+    }
+
+    public string? RequestHeader(string name) => name == "Cookie" ? CookieHeader : null;
+
+    public void WriteHeader(string name, string value)
     {
     }
 

@@ -3,9 +3,11 @@
 try
 {
     var app = Sessions.Samples.AspNetCore.SampleApp.Build(args);
-    // The samples announce their URLs the same way (the Lifetime log line is below the sample's Warning level).
+    var store = Sessions.Samples.SampleOptions.Parse(args).Describe(); // Build has checked the arguments
+    // The samples announce their store and URLs the same way (the Lifetime log line is below the sample's Warning level).
     app.Lifetime.ApplicationStarted.Register(() =>
     {
+        Console.WriteLine(store);
         foreach (var url in app.Urls)
             Console.WriteLine("Now listening on: " + url);
     });

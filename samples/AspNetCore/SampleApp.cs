@@ -5,14 +5,18 @@ namespace Sessions.Samples.AspNetCore;
 /// <summary>The sample application: the route contract (docs/samples.md) on ASP.NET Core, built so tests can start it on any port.</summary>
 public static class SampleApp
 {
-    /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store memory|redis|embedded</c>, <c>--redis</c>, <c>--db</c>).</summary>
+    /// <summary>Builds the app from command-line arguments (<c>--urls</c>, <c>--store memory|redis|embedded</c>, <c>--redis</c>, <c>--db</c>, <c>--transport cookie|header</c>).</summary>
     /// <exception cref="ArgumentException">An argument names an unknown store.</exception>
     public static WebApplication Build(string[] args)
     {
         var options = SampleOptions.Parse(args);
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSessions(config => config.Cookie = "sid");
+        builder.Services.AddSessions(config =>
+        {
+            config.Cookie = "sid";
+            config.Transport = options.Transport;
+        });
         if (options.Store != "memory")
             builder.Services.AddSingleton(_ => options.CreateDatabase()!); // created, and disposed at shutdown, by the container
         var app = builder.Build();
@@ -24,6 +28,7 @@ public static class SampleApp
         });
         app.UseSessions();
         Map(app);
+        app.MapSessionsDemo(); // an HTML page under /demo, outside the route contract
         return app;
     }
 

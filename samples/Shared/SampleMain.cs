@@ -6,8 +6,10 @@ internal static class SampleMain
     public static async Task<int> RunAsync(string[] args, Func<string[], ListenerServer> start)
     {
         ListenerServer server;
+        SampleOptions options;
         try
         {
+            options = SampleOptions.Parse(args); // the sample parses them again, into its own options
             server = start(args);
         }
         catch (Exception e) when (StartupFailure.IsExpected(e))
@@ -35,6 +37,7 @@ internal static class SampleMain
                     context.Cancel = true;
                     stop.TrySetResult(true);
                 });
+            Console.WriteLine(options.Describe());
             foreach (var url in server.Urls)
                 Console.WriteLine("Now listening on: " + url);
             await stop.Task.ConfigureAwait(false);

@@ -16,7 +16,7 @@ internal sealed class SampleStore : IDisposable
     public static SampleStore Open(SampleOptions options)
     {
         var database = options.CreateDatabase();
-        return new SampleStore(new SessionManager(new SessionConfig { Cookie = "sid", Database = database }), database as IDisposable);
+        return new SampleStore(new SessionManager(new SessionConfig { Cookie = "sid", Database = database, Transport = options.Transport }), database as IDisposable);
     }
 
     public void Dispose()
