@@ -633,7 +633,7 @@ public sealed class SessionManager : IDisposable
             $"The session database ({Database.GetType().Name}) completes asynchronously: call {asyncName} instead of blocking a thread on its I/O.");
 
     /// <summary>The result of an operation on a database that completes synchronously (it has completed: this never blocks).</summary>
-    private static T RunSync<T>(ValueTask<T> operation) => operation.IsCompleted ? operation.GetAwaiter().GetResult() : operation.AsTask().GetAwaiter().GetResult();
+    internal static T RunSync<T>(ValueTask<T> operation) => operation.IsCompleted ? operation.GetAwaiter().GetResult() : operation.AsTask().GetAwaiter().GetResult();
 
     private static void RunSync(ValueTask operation)
     {
