@@ -11,10 +11,11 @@ namespace Sessions.AspNetCore;
 /// <c>503 Service Unavailable</c> with <c>Retry-After</c>; a <see cref="SessionEndedException"/> (another request
 /// destroyed or renewed the session meanwhile) answers <c>409 Conflict</c>; a session over a limit
 /// (<see cref="SessionLimitExceededException"/>: keys, payload, cookie size) answers <c>413 Content Too Large</c>. Each
-/// carries <c>Cache-Control: no-store</c> and no cookie, and is logged once. Nothing is reported as saved when it was
-/// not, and no other session is used instead.
+/// carries <c>Cache-Control: no-store</c> and no cookie, and is logged once: the core logs the failures it raises, and
+/// this logs only those it did not (a limit a write ran into). Nothing is reported as saved when it was not, and no
+/// other session is used instead.
 /// </summary>
-internal static partial class SessionFailureResponses
+internal static class SessionFailureResponses
 {
     /// <summary>Whether <paramref name="exception"/> is a session failure this policy answers.</summary>
     public static bool Handles(Exception exception) => SessionFailures.StatusCode(exception) is not null;
@@ -23,21 +24,9 @@ internal static partial class SessionFailureResponses
     {
         var status = SessionFailures.StatusCode(exception) ?? StatusCodes.Status500InternalServerError;
         var services = context.RequestServices;
-        if (services?.GetService<ILoggerFactory>()?.CreateLogger("Sessions.AspNetCore") is { } logger)
-        {
-            switch (status)
-            {
-                case StatusCodes.Status503ServiceUnavailable:
-                    DatabaseUnavailable(logger, exception);
-                    break;
-                case StatusCodes.Status409Conflict:
-                    SessionEnded(logger);
-                    break;
-                default:
-                    LimitExceeded(logger, exception.Message);
-                    break;
-            }
-        }
+        var logger = services?.GetService<SessionManager>()?.Telemetry.Logger ?? services?.GetService<ILoggerFactory>()?.CreateLogger<SessionManager>();
+        if (logger is not null)
+            SessionLog.Failure(logger, exception, fingerprint: HttpContextCookieCarrier.Find(context)?.Session is { IsNew: false } session ? session.Fingerprint : SessionLog.None);
         var response = context.Response;
         if (response.HasStarted)
             return;
@@ -50,16 +39,4 @@ internal static partial class SessionFailureResponses
         response.Headers.CacheControl = "no-store";
         response.Headers.Remove("Set-Cookie");
     }
-
-    [LoggerMessage(EventId = 1, EventName = "SessionDatabaseUnavailable", Level = LogLevel.Error,
-        Message = "The session database failed or is full; the request was answered 503 Service Unavailable and nothing was stored.")]
-    private static partial void DatabaseUnavailable(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 2, EventName = "SessionEnded", Level = LogLevel.Information,
-        Message = "The request's session was ended by another request (destroyed or renewed) before its changes were stored; the request was answered 409 Conflict.")]
-    private static partial void SessionEnded(ILogger logger);
-
-    [LoggerMessage(EventId = 3, EventName = "SessionLimitExceeded", Level = LogLevel.Warning,
-        Message = "The request's session went over a limit and was not stored; the request was answered 413 Content Too Large: {Reason}")]
-    private static partial void LimitExceeded(ILogger logger, string reason);
 }

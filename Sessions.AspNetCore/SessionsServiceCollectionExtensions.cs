@@ -14,6 +14,8 @@ public static class SessionsServiceCollectionExtensions
     /// <c>services.Configure&lt;SessionConfig&gt;(configuration.GetSection("Sessions"))</c>), validated at start-up.
     /// When the options name no database, an <see cref="ISessionDatabase"/> registered in the container is used, else the
     /// memory database; when they keep the system clock, a <see cref="TimeProvider"/> registered in the container is used.
+    /// Unless the options set their own, the manager logs to the container's <see cref="Microsoft.Extensions.Logging.ILoggerFactory"/>
+    /// and creates its meter with the container's <see cref="System.Diagnostics.Metrics.IMeterFactory"/> (docs/observability.md).
     /// </summary>
     public static IServiceCollection AddSessions(this IServiceCollection services, Action<SessionConfig>? configure = null)
     {
@@ -33,11 +35,15 @@ public static class SessionsServiceCollectionExtensions
     {
         var database = config.Database ?? registered;
         var time = config.TimeProvider == TimeProvider.System ? provider.GetService<TimeProvider>() ?? TimeProvider.System : config.TimeProvider;
-        if (database != config.Database || time != config.TimeProvider)
+        var loggerFactory = config.LoggerFactory ?? provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+        var meterFactory = config.MeterFactory ?? provider.GetService<System.Diagnostics.Metrics.IMeterFactory>();
+        if (database != config.Database || time != config.TimeProvider || loggerFactory != config.LoggerFactory || meterFactory != config.MeterFactory)
         {
             config = config.Clone();
             config.Database = database;
             config.TimeProvider = time;
+            config.LoggerFactory = loggerFactory;
+            config.MeterFactory = meterFactory;
         }
         return new SessionManager(config);
     }

@@ -36,7 +36,6 @@ public sealed partial class Session
     {
         if (!_database.CompletesSynchronously)
             throw new InvalidOperationException($"The session database ({_database.GetType().Name}) completes asynchronously: call {asyncName} instead of blocking a thread on its I/O.");
-        var operation = EndAsync(reason, CancellationToken.None);
-        return operation.IsCompleted ? operation.GetAwaiter().GetResult() : operation.AsTask().GetAwaiter().GetResult();
+        return SessionManager.RunSync(EndAsync(reason, CancellationToken.None));
     }
 }

@@ -203,7 +203,7 @@ public sealed partial class Session : IAsyncDisposable
         bool stored;
         try
         {
-            stored = await _database.CommitAsync(id, _record, changes, cancellationToken).ConfigureAwait(false);
+            stored = await _manager.Telemetry.CommitAsync(_database, id, _record, changes, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -214,7 +214,7 @@ public sealed partial class Session : IAsyncDisposable
         if (!changes.IsNew)
         {
             if (!stored)
-                throw new SessionEndedException();
+                throw _manager.Telemetry.Ended(id);
             await _manager.EnforceUserLimitAsync(_database, id, changes, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -287,7 +287,7 @@ public sealed partial class Session : IAsyncDisposable
         if (_state == SessionState.Destroyed)
             throw new InvalidOperationException("The session was destroyed in this request; it cannot be written. Start a new one with SessionConfig.AllowReclaim, or in the next request.");
         if (_record.IsEnded)
-            throw new SessionEndedException();
+            throw _manager.Telemetry.Ended(_id);
         if (Carrier.HasStarted)
             throw ResponseStarted("written");
         if (_state == SessionState.Unsaved)

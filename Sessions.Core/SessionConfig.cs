@@ -127,6 +127,12 @@ public sealed class SessionConfig
     /// </summary>
     public int MaxSessionsPerUser { get; set; }
 
+    /// <summary>Where the manager logs (category <c>Sessions.SessionManager</c>); none when <see langword="null"/>. <c>AddSessions</c> sets the application's.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Creates the manager's <c>Sessions</c> meter; when <see langword="null"/> the manager creates its own. <c>AddSessions</c> sets the application's.</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>The cookie lifetime used when <see cref="Expires"/> is zero: 400 days, the longest browsers keep.</summary>
     public static readonly TimeSpan PersistentCookieLifetime = TimeSpan.FromDays(400);
 

@@ -9,7 +9,9 @@ namespace Sessions;
 /// A value is counted when the manager decides it names no session, so one request with several values for the cookie
 /// may count several. Nothing about the value is kept, and counting costs no database call: a malformed or undecodable
 /// value never reaches the database, and unknown or expired are the answers of the lookup the request makes anyway.
-/// An empty value (<c>sid=</c>) and a request without the cookie count nothing.
+/// An empty value (<c>sid=</c>) and a request without the cookie count nothing. The same counts feed the
+/// <c>sessions.cookies.rejected</c> instrument of the <c>Sessions</c> meter, tagged by reason (docs/observability.md),
+/// for applications that publish metrics rather than read these properties.
 /// </remarks>
 public sealed class SessionCounters
 {
@@ -17,10 +19,9 @@ public sealed class SessionCounters
     private long _undecodable;
     private long _unknown;
     private long _expired;
+    private readonly SessionTelemetry? _telemetry;
 
-    internal SessionCounters()
-    {
-    }
+    internal SessionCounters(SessionTelemetry? telemetry = null) => _telemetry = telemetry;
 
     /// <summary>Values that are not a well-formed session ID (wrong length or characters, or longer than <see cref="SessionConfig.MaxCookieBytes"/>), or that the encoder decoded into something that is not one.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
@@ -34,11 +35,28 @@ public sealed class SessionCounters
     /// <summary>IDs of a stored session found past its idle or absolute deadline (and destroyed then).</summary>
     public long Expired => Interlocked.Read(ref _expired);
 
-    internal void AddMalformed(int count = 1) => Interlocked.Add(ref _malformed, count);
+    // Each count also feeds the sessions.cookies.rejected instrument and a Debug log event (SessionTelemetry.Rejected).
+    internal void AddMalformed(int count = 1)
+    {
+        Interlocked.Add(ref _malformed, count);
+        _telemetry?.Rejected("malformed", count);
+    }
 
-    internal void AddUndecodable() => Interlocked.Increment(ref _undecodable);
+    internal void AddUndecodable()
+    {
+        Interlocked.Increment(ref _undecodable);
+        _telemetry?.Rejected("undecodable", 1);
+    }
 
-    internal void AddUnknown(int count = 1) => Interlocked.Add(ref _unknown, count);
+    internal void AddUnknown(int count = 1)
+    {
+        Interlocked.Add(ref _unknown, count);
+        _telemetry?.Rejected("unknown", count);
+    }
 
-    internal void AddExpired() => Interlocked.Increment(ref _expired);
+    internal void AddExpired()
+    {
+        Interlocked.Increment(ref _expired);
+        _telemetry?.Rejected("expired", 1);
+    }
 }

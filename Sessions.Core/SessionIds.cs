@@ -94,8 +94,8 @@ public static class SessionIds
         return new string(chars);
     }
 
-    // 32 bytes -> 43 chars: ten full 3-byte groups, then 2 bytes into 3 chars.
-    private static void Encode(ReadOnlySpan<byte> source, Span<char> chars)
+    // 32 bytes -> 43 chars: ten full 3-byte groups, then 2 bytes into 3 chars (any length of 3n + 2 bytes works so).
+    internal static void Encode(ReadOnlySpan<byte> source, Span<char> chars)
     {
         int i = 0, o = 0;
         for (; i + 3 <= source.Length; i += 3)

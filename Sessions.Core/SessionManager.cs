@@ -32,6 +32,8 @@ public sealed partial class SessionManager : IDisposable
     {
         Config = (config ?? new SessionConfig()).Validated();
         _time = Config.TimeProvider;
+        Telemetry = new SessionTelemetry(Config.LoggerFactory, Config.MeterFactory);
+        Counters = new SessionCounters(Telemetry);
         if (Config.Database is null)
             _ownDatabase = new MemorySessionDatabase(_time, Config.MemoryMaxSessions);
         UseDatabase(Config.Database ?? _ownDatabase!);
@@ -55,7 +57,17 @@ public sealed partial class SessionManager : IDisposable
     internal SessionConfig Config { get; }
 
     /// <summary>The cookie values this manager rejected, by outcome (malformed, undecodable, unknown, expired): an abuse signal to publish as metrics.</summary>
-    public SessionCounters Counters { get; } = new();
+    public SessionCounters Counters { get; }
+
+    /// <summary>Metrics, traces, log events and fingerprints (docs/observability.md); every database call goes through it.</summary>
+    internal SessionTelemetry Telemetry { get; }
+
+    /// <summary>
+    /// A short name for the session <paramref name="id"/> to put in logs and events instead of the ID: 11 base64url
+    /// characters of a keyed hash (HMAC-SHA256 under a random key of this manager), the same for the same ID as long as
+    /// this manager lives, and useless for finding or forging the session. Sessions' own log events name sessions so.
+    /// </summary>
+    public string Fingerprint(string id) => Telemetry.Fingerprint(id);
 
     /// <summary>Swaps the database. Call it before serving traffic: sessions stored in the previous database are not moved.</summary>
     public void UseDatabase(ISessionDatabase database)
@@ -207,14 +219,14 @@ public sealed partial class SessionManager : IDisposable
             var ids = new string[candidates.Count];
             for (var i = 0; i < ids.Length; i++)
                 ids[i] = candidates[i];
-            loaded = await batchLoader.LoadManyAsync(ids, cancellationToken).ConfigureAwait(false);
+            loaded = await Telemetry.LoadManyAsync(database, batchLoader, ids, cancellationToken).ConfigureAwait(false);
             if (loaded.Length != ids.Length)
                 throw new InvalidOperationException($"{database.GetType().Name}.LoadManyAsync returned {loaded.Length} records for {ids.Length} IDs.");
         }
         for (var i = 0; i < candidates.Count; i++)
         {
             var id = candidates[i];
-            var record = loaded is not null ? loaded[i] : await database.LoadAsync(id, cancellationToken).ConfigureAwait(false);
+            var record = loaded is not null ? loaded[i] : await Telemetry.LoadAsync(database, id, cancellationToken).ConfigureAwait(false);
             if (record is null)
             {
                 Counters.AddUnknown();
@@ -226,8 +238,8 @@ public sealed partial class SessionManager : IDisposable
                 Counters.AddExpired();
                 // A database shared across processes tells the others it expired, not that it was destroyed.
                 var destroyed = database is ISessionExpiredDestroyer expiry
-                    ? expiry.DestroyExpiredAsync(id, cancellationToken)
-                    : database.DestroyAsync(id, cancellationToken);
+                    ? Telemetry.DestroyExpiredAsync(database, expiry, id, cancellationToken)
+                    : Telemetry.DestroyAsync(database, id, cancellationToken);
                 if (await destroyed.ConfigureAwait(false))
                     Raise(SessionEventReason.Expired, id);
                 continue;
@@ -358,7 +370,7 @@ public sealed partial class SessionManager : IDisposable
         var now = _time.GetUtcNow();
         DateTimeOffset? absolute = expires > TimeSpan.Zero ? now + expires : null;
         var idle = now + Config.IdleTimeout;
-        if (!await session.Database.UpdateExpirationAsync(session.Id, absolute, idle, cancellationToken).ConfigureAwait(false))
+        if (!await Telemetry.UpdateExpirationAsync(session.Database, session.Id, absolute, idle, cancellationToken).ConfigureAwait(false))
         {
             session.MarkDestroyed();
             return false;
@@ -392,7 +404,7 @@ public sealed partial class SessionManager : IDisposable
         var pending = session.IsPendingCreate;
         var id = established ? session.Id : null;
         session.MarkDestroyed();
-        var existed = id is not null && !pending && await session.Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
+        var existed = id is not null && !pending && await Telemetry.DestroyAsync(session.Database, id, cancellationToken).ConfigureAwait(false);
         if (hadCookie || (established && !pending)) // a session still pending creation never sent its cookie
             Config.Transport.Clear(this, carrier);
         if (existed)
@@ -411,7 +423,7 @@ public sealed partial class SessionManager : IDisposable
     {
         if (id is null)
             throw new ArgumentNullException(nameof(id));
-        if (!SessionIds.IsWellFormed(id.AsSpan()) || !await Database.DestroyAsync(id, cancellationToken).ConfigureAwait(false))
+        if (!SessionIds.IsWellFormed(id.AsSpan()) || !await Telemetry.DestroyAsync(Database, id, cancellationToken).ConfigureAwait(false))
             return false;
         Raise(SessionEventReason.Destroyed, id);
         return true;
@@ -430,11 +442,11 @@ public sealed partial class SessionManager : IDisposable
     {
         if (Database is ISessionDestroyAllListing listing)
         {
-            foreach (var id in await listing.DestroyAllListedAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var id in await Telemetry.DestroyAllListedAsync(Database, listing, cancellationToken).ConfigureAwait(false))
                 Raise(SessionEventReason.DestroyedAll, id);
             return;
         }
-        await Database.DestroyAllAsync(cancellationToken).ConfigureAwait(false);
+        await Telemetry.DestroyAllAsync(Database, cancellationToken).ConfigureAwait(false);
         Raise(SessionEventReason.DestroyedAll, null);
     }
 
@@ -464,7 +476,7 @@ public sealed partial class SessionManager : IDisposable
         var oldId = session.Id;
         var database = session.Database;
         // The database moves the session as it holds it now: a key another request deleted meanwhile stays deleted.
-        switch (await database.RenewAsync(oldId, newId, cancellationToken).ConfigureAwait(false))
+        switch (await Telemetry.RenewAsync(database, oldId, newId, cancellationToken).ConfigureAwait(false))
         {
             case SessionRenewResult.IdInUse:
                 throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
@@ -498,7 +510,7 @@ public sealed partial class SessionManager : IDisposable
     {
         var issued = PrepareId(carrier, id, record.AbsoluteDeadline, persistent: Config.Expires == TimeSpan.Zero);
         var database = Database;
-        if (!RunSync(database.CommitAsync(id, record, new SessionChanges { IsNew = true }, CancellationToken.None)))
+        if (!RunSync(Telemetry.CommitAsync(database, id, record, new SessionChanges { IsNew = true }, CancellationToken.None)))
             throw new InvalidOperationException("The session ID generator returned an ID that is already in use.");
         try
         {
@@ -599,6 +611,8 @@ public sealed partial class SessionManager : IDisposable
 
     private void Raise(SessionEventArgs e)
     {
+        if (!e.IsRemote)
+            Telemetry.Raised(e.Reason, Database); // another instance's events are its own to count
         var handler = e.Reason switch
         {
             SessionEventReason.Created => Created,
@@ -619,7 +633,7 @@ public sealed partial class SessionManager : IDisposable
             $"The session database ({Database.GetType().Name}) completes asynchronously: call {asyncName} instead of blocking a thread on its I/O.");
 
     /// <summary>The result of an operation on a database that completes synchronously (it has completed: this never blocks).</summary>
-    private static T RunSync<T>(ValueTask<T> operation) => operation.IsCompleted ? operation.GetAwaiter().GetResult() : operation.AsTask().GetAwaiter().GetResult();
+    internal static T RunSync<T>(ValueTask<T> operation) => operation.IsCompleted ? operation.GetAwaiter().GetResult() : operation.AsTask().GetAwaiter().GetResult();
 
     private static void RunSync(ValueTask operation)
     {
@@ -629,6 +643,10 @@ public sealed partial class SessionManager : IDisposable
             operation.AsTask().GetAwaiter().GetResult(); // a database that broke its promise: wait rather than abandon the operation
     }
 
-    /// <summary>Stops the memory database's sweeper when the manager created that database itself.</summary>
-    public void Dispose() => _ownDatabase?.Dispose();
+    /// <summary>Stops the memory database's sweeper when the manager created that database itself, and disposes its meter.</summary>
+    public void Dispose()
+    {
+        _ownDatabase?.Dispose();
+        Telemetry.Dispose();
+    }
 }

@@ -119,7 +119,7 @@ public sealed class DistributedCacheSessionDatabase : ISessionDatabase
             merged.Version = original.Version;
             changes.ApplyTo(merged);
         }
-        var bytes = SessionEntry.Write(merged, token, out var payload);
+        var bytes = SessionEntry.Write(merged, token, out var payload, changes.SerializerOptions);
         if (payload > changes.MaxPayloadBytes && (original is null || payload > Payload(original, token)))
             throw new SessionLimitExceededException($"The session would hold {payload} bytes of keys, values and flashes, more than SessionChanges.MaxPayloadBytes ({changes.MaxPayloadBytes}, from SessionConfig.MaxPayloadBytes); the commit was refused and the stored session is unchanged.");
         await SetAsync(key, bytes, merged.EndsAt, "commit", cancellationToken).ConfigureAwait(false);

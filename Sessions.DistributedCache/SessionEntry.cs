@@ -34,8 +34,8 @@ internal static class SessionEntry
     }
 
     /// <summary>Writes a session with every value and flash; <paramref name="payload"/> receives what they count toward the payload limit.</summary>
-    /// <exception cref="ArgumentException">A value cannot be serialised (see <see cref="SessionValueCodec.Encode(string, SessionValue)"/>).</exception>
-    public static byte[] Write(SessionRecord record, Guid token, out long payload)
+    /// <exception cref="ArgumentException">A value cannot be serialised with <paramref name="options"/> (<see cref="SessionChanges.SerializerOptions"/>).</exception>
+    public static byte[] Write(SessionRecord record, Guid token, out long payload, System.Text.Json.JsonSerializerOptions? options = null)
     {
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
@@ -51,11 +51,11 @@ internal static class SessionEntry
             var values = record.Values;
             writer.Write(values.Length);
             foreach (var value in values)
-                payload += WriteItem(writer, value.Key, SessionValueCodec.Encode(value.Key, value.Value));
+                payload += WriteItem(writer, value.Key, SessionValueCodec.Encode(value.Key, value.Value, options));
             var flashes = record.Flashes;
             writer.Write(flashes.Length);
             foreach (var flash in flashes)
-                payload += WriteItem(writer, flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value));
+                payload += WriteItem(writer, flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value, options));
         }
         return stream.ToArray();
     }

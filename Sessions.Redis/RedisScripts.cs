@@ -237,7 +237,7 @@ internal static class RedisScripts
         return 1
         """);
 
-    /// <summary>Every script, for tests that preload the script cache.</summary>
+    /// <summary>Every script, for tests that preload the script cache and for the health check.</summary>
     public static IReadOnlyList<RedisScript> All => [Commit, UpdateExpiration, Destroy, Take, Place, .. RedisUserIndex.Scripts];
 }
 

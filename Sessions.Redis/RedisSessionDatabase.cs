@@ -469,6 +469,12 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             _ = _connection.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
+    /// <summary>The connection, for the health check; it completes once the first connection attempt ended.</summary>
+    internal Task<IConnectionMultiplexer> Connection => _connection;
+
+    /// <summary><see cref="RedisSessionOptions.OperationTimeout"/>, the health check's time budget.</summary>
+    internal TimeSpan OperationTimeout => _timeout;
+
     /// <summary>The Redis key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID as a hash tag.</summary>
     internal string KeyOf(string id) => _prefix + "{" + SessionIds.HashText(id ?? throw new ArgumentNullException(nameof(id))) + "}";
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Sessions.Redis;
@@ -10,7 +11,8 @@ public static class RedisSessionServiceCollectionExtensions
     /// <summary>
     /// Registers a <see cref="RedisSessionDatabase"/> singleton, also as <see cref="ISessionDatabase"/> (which the host
     /// adapters' session registration picks from the container), that connects with a StackExchange.Redis configuration
-    /// string. The application starts while Redis is down; the container closes the connection on shutdown.
+    /// string. The application starts while Redis is down (a warning is logged at start, see docs/observability.md); the
+    /// container closes the connection on shutdown.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The StackExchange.Redis configuration string, e.g. <c>localhost:6379</c>.</param>
@@ -26,6 +28,7 @@ public static class RedisSessionServiceCollectionExtensions
         ConfigurationOptions.Parse(configuration); // a malformed string fails at registration, not at the first request
         services.AddSingleton(_ => new RedisSessionDatabase(configuration, options));
         services.AddSingleton<ISessionDatabase>(provider => provider.GetRequiredService<RedisSessionDatabase>());
+        services.AddHostedService(provider => new RedisStartupProbe(provider.GetRequiredService<RedisSessionDatabase>(), provider.GetService<ILoggerFactory>()));
         return services;
     }
 
@@ -43,6 +46,7 @@ public static class RedisSessionServiceCollectionExtensions
         var options = Options(configure);
         services.AddSingleton(provider => new RedisSessionDatabase(provider.GetRequiredService<IConnectionMultiplexer>(), options));
         services.AddSingleton<ISessionDatabase>(provider => provider.GetRequiredService<RedisSessionDatabase>());
+        services.AddHostedService(provider => new RedisStartupProbe(provider.GetRequiredService<RedisSessionDatabase>(), provider.GetService<ILoggerFactory>()));
         return services;
     }
 

@@ -112,6 +112,9 @@ public sealed partial class SqliteSessionDatabase : ISessionDatabase, ISessionCo
     /// <remarks>Always <see langword="false"/>: an operation may wait for a connection or for the write lock.</remarks>
     public bool CompletesSynchronously => false;
 
+    /// <summary>The settings in use, for the health check's time budget.</summary>
+    internal SqliteSessionDatabaseOptions Options => _options;
+
     /// <summary>The connection pool, for tests that hold every connection to prove operations wait within their time budget.</summary>
     internal SqliteConnectionPool Pool => _pool;
 

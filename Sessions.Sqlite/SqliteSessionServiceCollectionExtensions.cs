@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Sessions.Sqlite;
 
@@ -60,6 +61,7 @@ public static class SqliteSessionServiceCollectionExtensions
         var fullPath = Path.GetFullPath(path);
         services.AddSingleton(provider => new SqliteSessionDatabase(fullPath, options, provider.GetService<TimeProvider>()));
         services.AddSingleton<ISessionDatabase>(provider => provider.GetRequiredService<SqliteSessionDatabase>());
+        services.AddHostedService(provider => new SqliteStartupProbe(provider, provider.GetService<ILoggerFactory>()));
         return services;
     }
 

@@ -109,6 +109,13 @@ public abstract partial class SessionDatabaseContract
         var events = new List<SessionEventArgs>();
         Manager.Destroyed += (_, e) => events.Add(e);
 
+        if (!CanDestroyAll)
+        {
+            var destroyAll = async () => await Manager.DestroyAllAsync();
+            await destroyAll.Should().ThrowAsync<NotSupportedException>();
+            events.Should().BeEmpty("nothing was destroyed");
+            return;
+        }
         await Manager.DestroyAllAsync();
 
         events.Should().OnlyContain(e => e.Reason == SessionEventReason.DestroyedAll);
