@@ -1,4 +1,4 @@
-// The build: ./build.sh [--target=CI|Clean|Build|Test|Smoke|Pack|Examples|Bench] [--configuration=Release|Debug]
+// The build: ./build.sh [--target=CI|Clean|Build|Test|Smoke|Pack|Examples|Bench|PublicApi] [--configuration=Release|Debug]
 // CI (the default) = Test (every test project) + Smoke (every benchmark once) + Pack (every package) + Examples (the
 // examples built against those packages, the Redis one run against a real redis-server).
 using System.Net;
@@ -94,10 +94,33 @@ Task("Examples").IsDependentOn("Pack").Does(() =>
     CleanDirectory(cache);
     foreach (var project in GetFiles("./examples/*/*.csproj"))
     {
-        DotNetRestore(project.FullPath, new DotNetRestoreSettings { PackagesDirectory = cache });
-        DotNetBuild(project.FullPath, new DotNetBuildSettings { Configuration = configuration, NoRestore = true });
+        // --force: a no-op restore would trust obj/ and skip the emptied package folder.
+        DotNetRestore(project.FullPath, new DotNetRestoreSettings { PackagesDirectory = cache, Force = true });
+        DotNetBuild(project.FullPath, new DotNetBuildSettings { Configuration = configuration, NoRestore = true, NoIncremental = true });
     }
     RunRedisExample();
+});
+
+// Refreshes every package's PublicAPI.Unshipped.txt from its code (after a merge, or a public API change): resets it
+// and lets the PublicApiAnalyzers code fix list every public symbol not in PublicAPI.Shipped.txt (docs/contributing.md).
+Task("PublicApi").Does(() =>
+{
+    foreach (var project in GetFiles("./*/*.csproj"))
+    {
+        var folder = project.GetDirectory();
+        var shipped = folder.CombineWithFilePath("PublicAPI.Shipped.txt").FullPath;
+        if (!FileExists(shipped))
+            System.IO.File.WriteAllText(shipped, "#nullable enable\n");
+        System.IO.File.WriteAllText(folder.CombineWithFilePath("PublicAPI.Unshipped.txt").FullPath, "#nullable enable\n");
+        var exitCode = StartProcess("dotnet", new ProcessSettings
+        {
+            Arguments = new ProcessArgumentBuilder().Append("format").Append("analyzers").AppendQuoted(project.FullPath)
+                .Append("--diagnostics").Append("RS0016").Append("--severity").Append("warn"),
+        });
+        if (exitCode != 0)
+            throw new CakeException($"dotnet format analyzers {project.GetFilename()} exited with {exitCode}.");
+        Information("{0}: PublicAPI.Unshipped.txt refreshed.", project.GetFilenameWithoutExtension());
+    }
 });
 
 // The full benchmarks: BenchmarkDotNet, memory per session, and the wrk load runs (see benchmarks/README.md).
