@@ -68,7 +68,7 @@ internal static class SessionBytes
             default:
                 bytes = ValueConverter.TryToString(value, out var scalar)
                     ? Encoding.UTF8.GetBytes(scalar)
-                    : JsonSerializer.SerializeToUtf8Bytes(value, value is JsonElement ? typeof(JsonElement) : value.GetType());
+                    : SessionValueCodec.ToJson(value, null);
                 return true;
         }
     }

@@ -50,7 +50,7 @@ public static class SessionsServiceCollectionExtensions
 
     /// <summary>
     /// Registers the <see cref="SessionManager"/> as <see cref="AddSessions(IServiceCollection, Action{SessionConfig}?)"/> does,
-    /// binding <see cref="SessionConfig"/> from <paramref name="section"/> (e.g. <c>Cookie</c>, <c>Expires</c> "02:00:00",
+    /// binding <see cref="SessionSettings"/> (the settings configuration can hold) from <paramref name="section"/> (e.g. <c>Cookie</c>, <c>Expires</c> "02:00:00",
     /// <c>IdleTimeout</c> "00:30:00", <c>CookieSecure</c> "Always"); <paramref name="configure"/> runs after binding. The
     /// settings are validated at start-up, and a key that names no <see cref="SessionConfig"/> setting fails the start too,
     /// so a misspelt setting is not silently ignored.
@@ -65,7 +65,8 @@ public static class SessionsServiceCollectionExtensions
             throw new ArgumentNullException(nameof(services));
         if (section is null)
             throw new ArgumentNullException(nameof(section));
-        services.AddOptions<SessionConfig>().Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        services.AddOptions<SessionSettings>().Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        services.AddOptions<SessionConfig>().Configure<IOptions<SessionSettings>>((config, settings) => settings.Value.ApplyTo(config));
         return services.AddSessions(configure);
     }
 

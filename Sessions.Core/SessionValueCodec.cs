@@ -24,9 +24,7 @@ public static class SessionValueCodec
         byte[] json;
         try
         {
-            json = value.Value is ImmutableValue snapshot ? snapshot.Json
-                : value.Value is JsonElement element ? JsonSerializer.SerializeToUtf8Bytes(element)
-                : JsonSerializer.SerializeToUtf8Bytes(value.Value, value.Value?.GetType() ?? typeof(object), options);
+            json = value.Value is ImmutableValue snapshot ? snapshot.Json : ToJson(value.Value, options);
         }
         catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException)
         {
@@ -37,6 +35,11 @@ public static class SessionValueCodec
         Buffer.BlockCopy(json, 0, bytes, 1, json.Length);
         return bytes;
     }
+
+    /// <summary>A value as UTF-8 JSON, by its runtime type (the one reflection-based serialisation of values).</summary>
+    internal static byte[] ToJson(object? value, JsonSerializerOptions? options) =>
+        value is JsonElement element ? JsonSerializer.SerializeToUtf8Bytes(element)
+            : JsonSerializer.SerializeToUtf8Bytes(value, value?.GetType() ?? typeof(object), options);
 
     /// <summary>
     /// What one stored value or flash counts toward <see cref="SessionChanges.MaxPayloadBytes"/>: the UTF-8 bytes of its key
