@@ -17,10 +17,12 @@ public static class SampleApp
             config.Cookie = "sid";
             config.Transport = options.Transport;
             config.MaxSessionsPerUser = options.MaxSessionsPerUser;
+            config.Expires = options.Expires;
         });
         if (options.Store != "memory")
             builder.Services.AddSingleton(_ => options.CreateDatabase()!); // created, and disposed at shutdown, by the container
         var app = builder.Build();
+        options.PrintEvents(app.Services.GetRequiredService<SessionManager>());
         // No browser sniffs a response (stored session text, a flash) as HTML or script.
         app.Use((context, next) =>
         {

@@ -5,7 +5,8 @@ namespace Sessions.Samples;
 /// <summary>
 /// The samples' command line, the same on every host: <c>--urls URL[;URL]</c>, <c>--store memory|redis|embedded</c>,
 /// <c>--redis HOST:PORT</c> (default <c>127.0.0.1:6379</c>), <c>--db PATH</c> (default <c>sessions.db</c>),
-/// <c>--transport cookie|header</c> (default cookie) and <c>--max-sessions-per-user N</c> (default 0: unlimited), each as
+/// <c>--transport cookie|header</c> (default cookie) and <c>--max-sessions-per-user N</c> (default 0: unlimited),
+/// <c>--expires HH:MM:SS</c> (default 02:00:00), <c>--redis-prefix PREFIX</c> (default <c>session:</c>) and <c>--events off|on</c>, each as
 /// <c>--name value</c> or <c>--name=value</c>. Anything else is refused with the list of valid options.
 /// </summary>
 internal sealed class SampleOptions
@@ -22,6 +23,9 @@ internal sealed class SampleOptions
         ("--db", "PATH"),
         ("--transport", "cookie|header"),
         ("--max-sessions-per-user", "N"),
+        ("--expires", "HH:MM:SS"),
+        ("--redis-prefix", "PREFIX"),
+        ("--events", "off|on"),
     ];
 
     private readonly Dictionary<string, string> _values;
@@ -50,11 +54,42 @@ internal sealed class SampleOptions
     /// <summary>The most sessions one user keeps (<see cref="SessionConfig.MaxSessionsPerUser"/>; 0: unlimited).</summary>
     public int MaxSessionsPerUser => int.Parse(Value("--max-sessions-per-user", "0"), CultureInfo.InvariantCulture);
 
+    /// <summary>The sessions' absolute lifetime (<see cref="SessionConfig.Expires"/>; default 2 hours).</summary>
+    public TimeSpan Expires => TimeSpan.Parse(Value("--expires", "02:00:00"), CultureInfo.InvariantCulture);
+
+    /// <summary>The Redis key prefix (<see cref="Sessions.Redis.RedisSessionOptions.KeyPrefix"/>): samples with different prefixes share a server without seeing each other.</summary>
+    public string RedisPrefix => Value("--redis-prefix", Sessions.Redis.RedisSessionOptions.DefaultKeyPrefix);
+
+    /// <summary>
+    /// <c>--events on</c>: print every session event as <c>event: REASON ID-HASH local|remote</c>; on Redis, publish them
+    /// to and hear them from every process sharing the server and prefix (keyspace notifications configured by the library).
+    /// </summary>
+    public bool Events => Value("--events", "off") == "on";
+
+    /// <summary>With <see cref="Events"/>, prints <paramref name="sessions"/>' events, one line each.</summary>
+    public void PrintEvents(SessionManager sessions)
+    {
+        if (!Events)
+            return;
+        EventHandler<SessionEventArgs> print = (_, e) => Console.WriteLine($"event: {e.Reason} {e.IdHash} {(e.IsRemote ? "remote" : "local")}");
+        sessions.Created += print;
+        sessions.Renewed += print;
+        sessions.Destroyed += print;
+        if (sessions.Database is Sessions.Redis.RedisSessionDatabase redis)
+            redis.EventsFailed += error => Console.Error.WriteLine("events: " + error.Message);
+    }
+
     /// <summary>The database the store names; <see langword="null"/> for memory (the manager's default).</summary>
     /// <exception cref="SessionDatabaseException">The embedded database file cannot be opened.</exception>
     public ISessionDatabase? CreateDatabase() => Store switch
     {
-        "redis" => new Sessions.Redis.RedisSessionDatabase(Redis),
+        "redis" => new Sessions.Redis.RedisSessionDatabase(Redis, new Sessions.Redis.RedisSessionOptions
+        {
+            KeyPrefix = RedisPrefix,
+            PublishEvents = Events,
+            SubscribeToEvents = Events,
+            ConfigureKeyspaceNotifications = Events,
+        }),
         "embedded" => new Sessions.Sqlite.SqliteSessionDatabase(Db),
         _ => null,
     };
@@ -65,7 +100,7 @@ internal sealed class SampleOptions
     /// </summary>
     public string Describe() => Store switch
     {
-        "redis" => $"sessions: store=redis {StackExchange.Redis.ConfigurationOptions.Parse(Redis).ToString(includePassword: false)} prefix={Sessions.Redis.RedisSessionOptions.DefaultKeyPrefix}",
+        "redis" => $"sessions: store=redis {StackExchange.Redis.ConfigurationOptions.Parse(Redis).ToString(includePassword: false)} prefix={RedisPrefix}",
         "embedded" => "sessions: store=embedded " + Path.GetFullPath(Db),
         _ => "sessions: store=memory",
     };
@@ -83,6 +118,10 @@ internal sealed class SampleOptions
         var transport = values.GetValueOrDefault("--transport", "cookie");
         if (transport is not ("cookie" or "header"))
             throw new ArgumentException($"Unknown --transport '{transport}': this sample supports cookie, header.");
+        if (values.GetValueOrDefault("--events", "off") is not ("on" or "off"))
+            throw new ArgumentException($"Invalid --events '{values["--events"]}': it takes on or off.");
+        if (!TimeSpan.TryParse(values.GetValueOrDefault("--expires", "02:00:00"), CultureInfo.InvariantCulture, out _))
+            throw new ArgumentException($"Invalid --expires '{values["--expires"]}': it takes a duration such as 00:00:05.");
         var urls = new List<string>();
         foreach (var url in values.GetValueOrDefault("--urls", "http://localhost:5000").Split([';'], StringSplitOptions.RemoveEmptyEntries))
         {

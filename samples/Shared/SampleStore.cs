@@ -16,7 +16,9 @@ internal sealed class SampleStore : IDisposable
     public static SampleStore Open(SampleOptions options)
     {
         var database = options.CreateDatabase();
-        return new SampleStore(new SessionManager(new SessionConfig { Cookie = "sid", Database = database, Transport = options.Transport, MaxSessionsPerUser = options.MaxSessionsPerUser }), database as IDisposable);
+        var sessions = new SessionManager(new SessionConfig { Cookie = "sid", Database = database, Transport = options.Transport, MaxSessionsPerUser = options.MaxSessionsPerUser, Expires = options.Expires });
+        options.PrintEvents(sessions);
+        return new SampleStore(sessions, database as IDisposable);
     }
 
     public void Dispose()
