@@ -49,7 +49,7 @@ public sealed partial class SessionManager
         var index = UserIndexOf(Database);
         if (!UserNames.IsHandle(handle) || !await index.DestroyUserSessionAsync(user, handle, cancellationToken).ConfigureAwait(false))
             return false;
-        RaiseDestroyedByHandle();
+        RaiseDestroyedByHandle(handle);
         return true;
     }
 
@@ -77,7 +77,7 @@ public sealed partial class SessionManager
             return await DestroyAsync(carrier, cancellationToken).ConfigureAwait(false);
         if (!await index.DestroyUserSessionAsync(session.User!, handle, cancellationToken).ConfigureAwait(false))
             return false;
-        RaiseDestroyedByHandle();
+        RaiseDestroyedByHandle(handle);
         return true;
     }
 
@@ -157,7 +157,7 @@ public sealed partial class SessionManager
         for (var i = 0; i < others.Count - (limit - 1); i++)
         {
             if (await index.DestroyUserSessionAsync(user, others[i].Handle, cancellationToken).ConfigureAwait(false))
-                RaiseDestroyedByHandle();
+                RaiseDestroyedByHandle(others[i].Handle);
         }
     }
 
@@ -182,6 +182,8 @@ public sealed partial class SessionManager
     private static string? SignedInHandle(Session session) =>
         session.User is not null && session.Exists && !session.IsPendingCreate ? SessionIds.HashText(session.Id) : null;
 
-    // The databases hold only hashes of IDs, so a session destroyed by handle is reported without its ID.
-    private void RaiseDestroyedByHandle() => Raise(SessionEventReason.Destroyed, null);
+    // The databases hold only hashes of IDs, so a session destroyed by handle is reported by its hash (the handle is
+    // SessionIds.HashText of the ID: SessionEventArgs.IdHash), and one of a bulk sign-out, counted only, without either.
+    private void RaiseDestroyedByHandle(string? handle = null) =>
+        Raise(handle is null ? new SessionEventArgs(null, SessionEventReason.Destroyed) : SessionEventArgs.ForHash(SessionEventReason.Destroyed, handle));
 }

@@ -113,8 +113,12 @@ public abstract partial class SessionDatabaseContract
         (await Manager.DestroyUserSessionAsync("alice", "not a handle")).Should().BeFalse();
         (await Database.LoadAsync(alice, CancellationToken.None)).Should().NotBeNull();
 
+        var events = new List<SessionEventArgs>();
+        Manager.Destroyed += (_, e) => events.Add(e);
         (await Manager.DestroyUserSessionAsync("alice", handle)).Should().BeTrue();
 
+        events.Should().ContainSingle().Which.IdHash.Should().Be(handle, "a session revoked by handle is reported by its hash, never its ID");
+        events[0].SessionId.Should().BeNull();
         (await Database.LoadAsync(alice, CancellationToken.None)).Should().BeNull();
         (await Manager.ListUserSessionsAsync("alice")).Should().BeEmpty();
         (await Manager.DestroyUserSessionAsync("alice", handle)).Should().BeFalse("it is gone");
