@@ -171,30 +171,8 @@ public sealed partial class RedisSessionDatabase
     }
 
     /// <summary>Deletes every user index under the prefix (for DestroyAll): the same scan as for sessions, with the index keys' shape.</summary>
-    private async Task DestroyUserIndexesAsync(IConnectionMultiplexer connection, CancellationToken cancellationToken)
-    {
-        var db = connection.GetDatabase();
-        var pattern = EscapeGlob(_prefix) + "user:{" + new string('?', SessionTagLength) + "}";
-        var batch = new List<RedisKey>(DeleteBatchSize);
-        foreach (var server in Primaries(connection, "destroy all"))
-        {
-            var keys = server.KeysAsync(pattern: pattern, pageSize: ScanPageSize).GetAsyncEnumerator(cancellationToken);
-            try
-            {
-                while (await GuardAsync(keys.MoveNextAsync().AsTask(), "destroy all", cancellationToken).ConfigureAwait(false))
-                {
-                    batch.Add(keys.Current);
-                    if (batch.Count == DeleteBatchSize)
-                        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                await keys.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
-    }
+    private Task DestroyUserIndexesAsync(IConnectionMultiplexer connection, CancellationToken cancellationToken) =>
+        DeleteMatchingAsync(connection, EscapeGlob(_prefix) + "user:{" + new string('?', SessionTagLength) + "}", static _ => true, cancellationToken);
 
     /// <summary>One index write, sent in the pipeline of the session command it follows.</summary>
     private readonly struct IndexUpdate(string user, string handle, long endsAtMilliseconds, string? previousHandle, string? previousUser)

@@ -398,28 +398,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     public async ValueTask DestroyAllAsync(CancellationToken cancellationToken)
     {
         var connection = await GuardAsync(_connection, "destroy all", cancellationToken).ConfigureAwait(false);
-        var db = connection.GetDatabase();
-        var batch = new List<RedisKey>(DeleteBatchSize);
-        foreach (var server in Primaries(connection, "destroy all"))
-        {
-            var keys = server.KeysAsync(pattern: _pattern, pageSize: ScanPageSize).GetAsyncEnumerator(cancellationToken);
-            try
-            {
-                while (await GuardAsync(keys.MoveNextAsync().AsTask(), "destroy all", cancellationToken).ConfigureAwait(false))
-                {
-                    if (!IsSessionKey(keys.Current))
-                        continue;
-                    batch.Add(keys.Current);
-                    if (batch.Count == DeleteBatchSize)
-                        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                await keys.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
+        await DeleteMatchingAsync(connection, _pattern, IsSessionKey, cancellationToken).ConfigureAwait(false);
         await DestroyUserIndexesAsync(connection, cancellationToken).ConfigureAwait(false);
         // One more command for an administrative operation: no script ran that could have published it.
         var message = _events.Message(SessionEventReason.DestroyedAll, null);
@@ -480,6 +459,33 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
 
     /// <summary>The hash of the ID in a session key this database built (the text between the braces).</summary>
     private string HashOfKey(string key) => key.Substring(_prefix.Length + 1, SessionTagLength);
+
+    /// <summary>Deletes every key matching <paramref name="pattern"/> and <paramref name="keep"/> on every primary: SCAN, then pipelined batches.</summary>
+    private async Task DeleteMatchingAsync(IConnectionMultiplexer connection, string pattern, Func<RedisKey, bool> keep, CancellationToken cancellationToken)
+    {
+        var db = connection.GetDatabase();
+        var batch = new List<RedisKey>(DeleteBatchSize);
+        foreach (var server in Primaries(connection, "destroy all"))
+        {
+            var keys = server.KeysAsync(pattern: pattern, pageSize: ScanPageSize).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (await GuardAsync(keys.MoveNextAsync().AsTask(), "destroy all", cancellationToken).ConfigureAwait(false))
+                {
+                    if (!keep(keys.Current))
+                        continue;
+                    batch.Add(keys.Current);
+                    if (batch.Count == DeleteBatchSize)
+                        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await keys.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        await DeleteAsync(db, batch, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Whether <paramref name="key"/> has exactly the shape of a session key: the prefix, <c>{</c>, 43 base64url characters,
