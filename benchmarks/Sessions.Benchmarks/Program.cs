@@ -7,9 +7,15 @@ using Sessions.Benchmarks;
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --filter '*'      (BenchmarkDotNet)
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --memory          (bytes per empty session at 10⁶)
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --smoke           (each benchmark once, in process: CI)
+// dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --redis-commit-cost (redis-server CPU per commit script run)
 if (args.Contains("--memory"))
 {
     MemoryPerSession.Report(1_000_000);
+    return 0;
+}
+if (args.Contains("--redis-commit-cost"))
+{
+    await CommitCost.ReportAsync(20_000);
     return 0;
 }
 if (args.Contains("--smoke"))
