@@ -45,18 +45,28 @@ internal static class RedisScripts
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
+        local isNew = ARGV[1] == '1'
+        local movesAbsolute = ARGV[4] == '1'
+        local movesIdle = ARGV[7] ~= ''
         local n = tonumber(ARGV[12])
         local sets = tonumber(ARGV[13 + n])
         local first = 14 + n
-        -- One read: the metadata and the current value of every field this commit deletes or sets.
-        local fields = {'#i', '#s', '#c', '#v', '#n', '#am', '#im'}
+        -- One read: the metadata this commit uses and the current value of every field it deletes or sets. The token
+        -- only matters to a create, and a stored deadline only when the other one moves (it bounds the new expiry).
+        local fields = {'#i', '#s', '#v', '#n'}
+        if isNew then fields[#fields + 1] = '#c' end
+        if movesIdle and not movesAbsolute then fields[#fields + 1] = '#am' end
+        if movesAbsolute and not movesIdle then fields[#fields + 1] = '#im' end
+        local meta = #fields
         for j = 1, n do fields[#fields + 1] = ARGV[12 + j] end
         for j = 0, sets - 1 do fields[#fields + 1] = ARGV[first + 3 * j] end
         local current = redis.call('HMGET', key, unpack(fields))
+        local stored = {}
+        for k = 1, meta do stored[fields[k]] = current[k] end
         local exists = current[1] ~= false
-        if ARGV[1] == '1' then
+        if isNew then
           if exists then
-            if current[3] ~= ARGV[11] then return 0 end
+            if stored['#c'] ~= ARGV[11] then return 0 end
           elseif redis.call('EXISTS', KEYS[2]) == 1 then
             return 0
           end
@@ -68,11 +78,11 @@ internal static class RedisScripts
           local colon = string.find(stored, ':', 1, true) or 0
           return string.len(f) - 1 + string.len(stored) - colon
         end
-        local size = tonumber(current[2] or '0') or 0
-        local version = tonumber(current[4] or '0') or 0
-        local counter = tonumber(current[5] or '0') or 0
+        local size = tonumber(stored['#s'] or '0') or 0
+        local version = tonumber(stored['#v'] or '0') or 0
+        local counter = tonumber(stored['#n'] or '0') or 0
         local old = {}
-        for k = 8, #fields do old[fields[k]] = current[k] end
+        for k = meta + 1, #fields do old[fields[k]] = current[k] end
         local removed = {}
         if ARGV[2] == '1' or ARGV[3] == '1' then
           local all = redis.call('HGETALL', key)
@@ -109,31 +119,35 @@ internal static class RedisScripts
         for f in pairs(removed) do deletes[#deletes + 1] = f end
         if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
         if projected < 0 then projected = 0 end
-        local am, im = current[6], current[7]
-        local moved = false
-        if ARGV[4] == '1' then
+        local am, im = stored['#am'], stored['#im']
+        if movesAbsolute then
           writes[#writes + 1] = '#a'
           writes[#writes + 1] = ARGV[5]
           writes[#writes + 1] = '#am'
           writes[#writes + 1] = ARGV[6]
           am = ARGV[6]
-          moved = true
         end
-        if ARGV[7] ~= '' then
+        if movesIdle then
           writes[#writes + 1] = '#i'
           writes[#writes + 1] = ARGV[7]
           writes[#writes + 1] = '#im'
           writes[#writes + 1] = ARGV[8]
           im = ARGV[8]
-          moved = true
         end
-        writes[#writes + 1] = '#s'
-        writes[#writes + 1] = string.format('%d', projected)
+        -- Only what changes is written: an unchanged size or rank counter, or the token of a retried create, is left as is.
+        local s = string.format('%d', projected)
+        if s ~= stored['#s'] then
+          writes[#writes + 1] = '#s'
+          writes[#writes + 1] = s
+        end
         writes[#writes + 1] = '#v'
         writes[#writes + 1] = string.format('%d', version + 1)
-        writes[#writes + 1] = '#n'
-        writes[#writes + 1] = string.format('%d', counter)
-        if ARGV[1] == '1' then
+        local c = string.format('%d', counter)
+        if c ~= stored['#n'] then
+          writes[#writes + 1] = '#n'
+          writes[#writes + 1] = c
+        end
+        if not exists then
           writes[#writes + 1] = '#c'
           writes[#writes + 1] = ARGV[11]
         end
@@ -145,7 +159,7 @@ internal static class RedisScripts
           writes[#writes + 1] = ARGV[user + 1]
         end
         redis.call('HSET', key, unpack(writes))
-        if moved then
+        if movesAbsolute or movesIdle then
           -- Milliseconds since 1970 stay far below 2^53: exact in Lua's doubles.
           local at = tonumber(im)
           local absolute = tonumber(am)
