@@ -40,8 +40,8 @@ internal static class RedisScripts
     /// session whose key exists, unless it is this change set's own earlier, timed-out create, or whose end marker
     /// exists; or an existing session whose key is gone: destroyed, renewed or expired, so it is never recreated), -1 when
     /// the merged session would grow past the payload limit. Nothing is written before every check passed.
-    /// Only the deadlines the request moved are written; the key's expiry is then recomputed from the stored and new
-    /// deadlines (the earlier of the two, plus the slack).
+    /// Only the deadlines the request moved are written, and the size, rank counter and token only when they change; the
+    /// key's expiry is then recomputed from the stored and new deadlines (the earlier of the two, plus the slack).
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
@@ -61,12 +61,12 @@ internal static class RedisScripts
         for j = 1, n do fields[#fields + 1] = ARGV[12 + j] end
         for j = 0, sets - 1 do fields[#fields + 1] = ARGV[first + 3 * j] end
         local current = redis.call('HMGET', key, unpack(fields))
-        local stored = {}
-        for k = 1, meta do stored[fields[k]] = current[k] end
+        local metadata = {}
+        for k = 1, meta do metadata[fields[k]] = current[k] end
         local exists = current[1] ~= false
         if isNew then
           if exists then
-            if stored['#c'] ~= ARGV[11] then return 0 end
+            if metadata['#c'] ~= ARGV[11] then return 0 end
           elseif redis.call('EXISTS', KEYS[2]) == 1 then
             return 0
           end
@@ -78,9 +78,9 @@ internal static class RedisScripts
           local colon = string.find(stored, ':', 1, true) or 0
           return string.len(f) - 1 + string.len(stored) - colon
         end
-        local size = tonumber(stored['#s'] or '0') or 0
-        local version = tonumber(stored['#v'] or '0') or 0
-        local counter = tonumber(stored['#n'] or '0') or 0
+        local size = tonumber(metadata['#s'] or '0') or 0
+        local version = tonumber(metadata['#v'] or '0') or 0
+        local counter = tonumber(metadata['#n'] or '0') or 0
         local old = {}
         for k = meta + 1, #fields do old[fields[k]] = current[k] end
         local removed = {}
@@ -119,7 +119,7 @@ internal static class RedisScripts
         for f in pairs(removed) do deletes[#deletes + 1] = f end
         if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
         if projected < 0 then projected = 0 end
-        local am, im = stored['#am'], stored['#im']
+        local am, im = metadata['#am'], metadata['#im']
         if movesAbsolute then
           writes[#writes + 1] = '#a'
           writes[#writes + 1] = ARGV[5]
@@ -136,14 +136,14 @@ internal static class RedisScripts
         end
         -- Only what changes is written: an unchanged size or rank counter, or the token of a retried create, is left as is.
         local s = string.format('%d', projected)
-        if s ~= stored['#s'] then
+        if s ~= metadata['#s'] then
           writes[#writes + 1] = '#s'
           writes[#writes + 1] = s
         end
         writes[#writes + 1] = '#v'
         writes[#writes + 1] = string.format('%d', version + 1)
         local c = string.format('%d', counter)
-        if c ~= stored['#n'] then
+        if c ~= metadata['#n'] then
           writes[#writes + 1] = '#n'
           writes[#writes + 1] = c
         end
