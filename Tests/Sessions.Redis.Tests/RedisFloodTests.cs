@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Sessions.Testing;
 using StackExchange.Redis;
 
@@ -37,29 +36,7 @@ public sealed class RedisFloodTests
         using var database = new RedisSessionDatabase(target.Connection, options);
         using var manager = new SessionManager(new SessionConfig { Database = database });
 
-        // Warm up (JIT, script load, connection buffers) before the baseline, then remove the warm-up sessions.
-        for (var i = 0; i < 100; i++)
-            await FirstWriteAsync(manager, i);
-        await database.DestroyAllAsync(CancellationToken.None);
-        var baseline = ManagedMemoryAfterFullGc();
-        var elapsed = Stopwatch.StartNew();
-
-        var sample = new string?[Requests / 1_000];
-        var accepted = 0;
-        var withCookie = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (i, _) =>
-        {
-            var (id, cookie) = await FirstWriteAsync(manager, i);
-            Interlocked.Increment(ref accepted);
-            if (cookie == id)
-                Interlocked.Increment(ref withCookie);
-            if (i % 1_000 == 0)
-                sample[i / 1_000] = id;
-        });
-
-        var flood = elapsed.Elapsed;
-        var growth = ManagedMemoryAfterFullGc() - baseline;
-        TestContext.Out.WriteLine($"{Requests} first writes in {flood.TotalSeconds:0.0} s; managed memory grew by {growth / 1024.0 / 1024.0:0.00} MB.");
+        var (accepted, withCookie, sample, growth, _) = await SessionFlood.RunAsync(manager, database, Requests, Concurrency);
 
         accepted.Should().Be(Requests, "Redis has no session-count bound: no request is refused");
         withCookie.Should().Be(Requests, "every accepted request got exactly one cookie naming its session");
@@ -93,7 +70,7 @@ public sealed class RedisFloodTests
         using var manager = new SessionManager(new SessionConfig { Database = database });
         var live = new List<string>();
         for (var i = 0; i < 100; i++)
-            live.Add((await FirstWriteAsync(manager, i)).Id);
+            live.Add((await SessionFlood.FirstWriteAsync(manager, i)).Id);
 
         var used = long.Parse(target.OnEveryPrimary("INFO", "memory")[0]!.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal))[12..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
         target.OnEveryPrimary("CONFIG", "SET", "maxmemory-policy", "noeviction");
@@ -144,7 +121,7 @@ public sealed class RedisFloodTests
 
             // Freeing memory (here DestroyAll; in production the sessions' TTLs) lets new sessions in again.
             await database.DestroyAllAsync(CancellationToken.None);
-            var (again, cookie) = await FirstWriteAsync(manager, 0);
+            var (again, cookie) = await SessionFlood.FirstWriteAsync(manager, 0);
             cookie.Should().Be(again);
         }
         finally
@@ -154,20 +131,4 @@ public sealed class RedisFloodTests
         await database.DestroyAllAsync(CancellationToken.None);
     }
 
-    private static async Task<(string Id, string? Cookie)> FirstWriteAsync(SessionManager manager, int i)
-    {
-        var request = new TestCarrier(); // no cookie: every request is a first visit
-        var session = await manager.StartAsync(request);
-        session.Set("n", i);
-        await session.CommitAsync();
-        return (session.Id, request.Written.Count == 1 && request.Written[0].Name == SessionConfig.DefaultCookieName ? request.Written[0].Value : null);
-    }
-
-    private static long ManagedMemoryAfterFullGc()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        return GC.GetTotalMemory(true);
-    }
 }

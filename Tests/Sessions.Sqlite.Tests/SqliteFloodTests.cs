@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using Sessions.Testing;
@@ -43,29 +42,7 @@ public sealed class SqliteFloodTests
         using var database = new SqliteSessionDatabase(_directory.File("sessions.db"), options, time);
         using var manager = new SessionManager(new SessionConfig { Database = database, TimeProvider = time });
 
-        // Warm up (JIT, connection pool, prepared statements) before the baseline, then remove the warm-up sessions.
-        for (var i = 0; i < 100; i++)
-            await FirstWriteAsync(manager, i);
-        await database.DestroyAllAsync(CancellationToken.None);
-        var baseline = ManagedMemoryAfterFullGc();
-        var elapsed = Stopwatch.StartNew();
-
-        var sample = new string?[Requests / 1_000];
-        var accepted = 0;
-        var withCookie = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (i, _) =>
-        {
-            var (id, cookie) = await FirstWriteAsync(manager, i);
-            Interlocked.Increment(ref accepted);
-            if (cookie == id)
-                Interlocked.Increment(ref withCookie);
-            if (i % 1_000 == 0)
-                sample[i / 1_000] = id;
-        });
-
-        var flood = elapsed.Elapsed;
-        var growth = ManagedMemoryAfterFullGc() - baseline;
-        TestContext.Out.WriteLine($"{Requests} first writes in {flood.TotalSeconds:0.0} s; managed memory grew by {growth / 1024.0 / 1024.0:0.00} MB.");
+        var (accepted, withCookie, sample, growth, _) = await SessionFlood.RunAsync(manager, database, Requests, Concurrency);
 
         accepted.Should().Be(Requests, "SQLite has no session-count bound: no request is refused");
         withCookie.Should().Be(Requests, "every accepted request got exactly one cookie naming its session");
@@ -98,21 +75,13 @@ public sealed class SqliteFloodTests
         Pragma("freelist_count").Should().BeGreaterThan(0, "the purged rows' pages are free for reuse");
         for (var i = 0; i < Requests / 10; i++)
         {
-            var (again, againCookie) = await FirstWriteAsync(manager, i);
+            var (again, againCookie) = await SessionFlood.FirstWriteAsync(manager, i);
             againCookie.Should().Be(again);
         }
         (await database.CountAsync(CancellationToken.None)).Should().Be(Requests / 10);
         Pragma("page_count").Should().BeLessThanOrEqualTo(pages, "new sessions fill the freed pages before the file grows");
     }
 
-    private static async Task<(string Id, string? Cookie)> FirstWriteAsync(SessionManager manager, int i)
-    {
-        var request = new TestCarrier(); // no cookie: every request is a first visit
-        var session = await manager.StartAsync(request);
-        session.Set("n", i);
-        await session.CommitAsync();
-        return (session.Id, request.Written.Count == 1 && request.Written[0].Name == SessionConfig.DefaultCookieName ? request.Written[0].Value : null);
-    }
 
     private long Pragma(string name)
     {
@@ -129,12 +98,4 @@ public sealed class SqliteFloodTests
     }
 
     private static bool HasOnlyKeyN(SessionRecord record) => record.Values.Length == 1 && record.Values[0].Key == "n";
-
-    private static long ManagedMemoryAfterFullGc()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        return GC.GetTotalMemory(true);
-    }
 }
