@@ -17,15 +17,9 @@ public sealed partial class SqliteSessionDatabase
 
     /// <inheritdoc />
     /// <exception cref="SessionDatabaseException">SQLite failed.</exception>
-    public async ValueTask<IReadOnlyList<UserSessionEntry>> ListUserSessionsAsync(string user, CancellationToken cancellationToken)
-    {
-        ThrowIfDisposed(cancellationToken);
-        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
-        var connection = await RentAsync(deadline, "list a user's sessions").ConfigureAwait(false);
-        var broken = true;
-        try
+    public ValueTask<IReadOnlyList<UserSessionEntry>> ListUserSessionsAsync(string user, CancellationToken cancellationToken) =>
+        ReadAsync("list a user's sessions", user, static (connection, user) =>
         {
-            SetBusyTimeout(connection, deadline);
             var command = connection.Command(ListUserSql, "$user");
             command.Parameters[0].Value = user;
             var entries = new List<UserSessionEntry>();
@@ -43,18 +37,8 @@ public sealed partial class SqliteSessionDatabase
                         idle));
                 }
             }
-            broken = false;
-            return entries;
-        }
-        catch (SqliteException e)
-        {
-            throw Failed("list a user's sessions", e, deadline);
-        }
-        finally
-        {
-            _pool.Return(connection, broken);
-        }
-    }
+            return (IReadOnlyList<UserSessionEntry>)entries;
+        }, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionDatabaseException">SQLite failed.</exception>

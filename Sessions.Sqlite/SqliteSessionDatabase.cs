@@ -143,29 +143,8 @@ public sealed partial class SqliteSessionDatabase : ISessionDatabase, ISessionCo
 
     /// <inheritdoc />
     /// <exception cref="SessionDatabaseException">SQLite failed (I/O error, damaged file, lock timeout), or the operation timed out.</exception>
-    public async ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
-    {
-        var key = SessionIds.Hash(id);
-        ThrowIfDisposed(cancellationToken);
-        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
-        var connection = await RentAsync(deadline, "load a session").ConfigureAwait(false);
-        var broken = true;
-        try
-        {
-            SetBusyTimeout(connection, deadline);
-            var record = Load(connection, key);
-            broken = false;
-            return record;
-        }
-        catch (SqliteException e)
-        {
-            throw Failed("load a session", e, deadline);
-        }
-        finally
-        {
-            _pool.Return(connection, broken);
-        }
-    }
+    public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken) =>
+        ReadAsync("load a session", SessionIds.Hash(id), static (connection, key) => Load(connection, key), cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionLimitExceededException">
@@ -459,28 +438,8 @@ public sealed partial class SqliteSessionDatabase : ISessionDatabase, ISessionCo
 
     /// <inheritdoc />
     /// <exception cref="SessionDatabaseException">SQLite failed.</exception>
-    public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
-    {
-        ThrowIfDisposed(cancellationToken);
-        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
-        var connection = await RentAsync(deadline, "count sessions").ConfigureAwait(false);
-        var broken = true;
-        try
-        {
-            SetBusyTimeout(connection, deadline);
-            var count = (long)connection.Command(CountSql).ExecuteScalar()!;
-            broken = false;
-            return count;
-        }
-        catch (SqliteException e)
-        {
-            throw Failed("count sessions", e, deadline);
-        }
-        finally
-        {
-            _pool.Return(connection, broken);
-        }
-    }
+    public ValueTask<long> CountAsync(CancellationToken cancellationToken) =>
+        ReadAsync("count sessions", 0, static (connection, _) => (long)connection.Command(CountSql).ExecuteScalar()!, cancellationToken);
 
     /// <summary>
     /// Deletes every session expired now, in transactions of at most <see cref="SqliteSessionDatabaseOptions.PurgeBatchSize"/>
@@ -522,6 +481,33 @@ public sealed partial class SqliteSessionDatabase : ISessionDatabase, ISessionCo
         if (Volatile.Read(ref _disposed) != 0)
             throw new ObjectDisposedException(nameof(SqliteSessionDatabase));
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Runs a read on a pooled connection within the operation timeout and the caller's token; a SQLite failure becomes a
+    /// <see cref="SessionDatabaseException"/> naming <paramref name="what"/>. <paramref name="state"/> lets the read be a static lambda.
+    /// </summary>
+    private async ValueTask<T> ReadAsync<TState, T>(string what, TState state, Func<PooledConnection, TState, T> read, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed(cancellationToken);
+        using var deadline = new SqliteDeadline(_options.OperationTimeout, cancellationToken);
+        var connection = await RentAsync(deadline, what).ConfigureAwait(false);
+        var broken = true;
+        try
+        {
+            SetBusyTimeout(connection, deadline);
+            var result = read(connection, state);
+            broken = false;
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            throw Failed(what, e, deadline);
+        }
+        finally
+        {
+            _pool.Return(connection, broken);
+        }
     }
 
     /// <summary>
