@@ -46,19 +46,8 @@ public sealed partial class SqliteSessionDatabase
     {
         if (KeyOf(handle) is not { } key)
             return new(false);
-        return WriteAsync("destroy a user's session", connection =>
-        {
-            var items = connection.Command(DestroyUserItemSql, "$user", "$key");
-            items.Parameters[0].Value = user;
-            items.Parameters[1].Value = key;
-            items.ExecuteNonQuery();
-            var session = connection.Command(DestroyUserSessionSql, "$user", "$key");
-            session.Parameters[0].Value = user;
-            session.Parameters[1].Value = key;
-            var existed = session.ExecuteNonQuery() > 0;
-            connection.Execute("COMMIT");
-            return existed;
-        }, cancellationToken);
+        return WriteAsync("destroy a user's session",
+            connection => DeleteUserRows(connection, DestroyUserItemSql, DestroyUserSessionSql, user, key) > 0, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -66,19 +55,23 @@ public sealed partial class SqliteSessionDatabase
     public ValueTask<int> DestroyUserSessionsAsync(string user, string? exceptHandle, CancellationToken cancellationToken)
     {
         object except = KeyOf(exceptHandle) is { } key ? key : DBNull.Value;
-        return WriteAsync("destroy a user's sessions", connection =>
-        {
-            var items = connection.Command(DestroyUserItemsSql, "$user", "$key");
-            items.Parameters[0].Value = user;
-            items.Parameters[1].Value = except;
-            items.ExecuteNonQuery();
-            var sessions = connection.Command(DestroyUserSessionsSql, "$user", "$key");
-            sessions.Parameters[0].Value = user;
-            sessions.Parameters[1].Value = except;
-            var destroyed = sessions.ExecuteNonQuery();
-            connection.Execute("COMMIT");
-            return destroyed;
-        }, cancellationToken);
+        return WriteAsync("destroy a user's sessions",
+            connection => DeleteUserRows(connection, DestroyUserItemsSql, DestroyUserSessionsSql, user, except), cancellationToken);
+    }
+
+    /// <summary>Deletes a user's items, then sessions, with one <c>$user</c> and <c>$key</c>, and commits; returns the sessions deleted.</summary>
+    private static int DeleteUserRows(PooledConnection connection, string itemsSql, string sessionsSql, string user, object key)
+    {
+        var items = connection.Command(itemsSql, "$user", "$key");
+        items.Parameters[0].Value = user;
+        items.Parameters[1].Value = key;
+        items.ExecuteNonQuery();
+        var sessions = connection.Command(sessionsSql, "$user", "$key");
+        sessions.Parameters[0].Value = user;
+        sessions.Parameters[1].Value = key;
+        var deleted = sessions.ExecuteNonQuery();
+        connection.Execute("COMMIT");
+        return deleted;
     }
 
     /// <summary>A row key (32 bytes) as a handle: base64url without padding, as <see cref="SessionIds.HashText(string)"/> writes it.</summary>
