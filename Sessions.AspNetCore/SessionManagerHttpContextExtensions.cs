@@ -16,6 +16,10 @@ public static class SessionManagerHttpContextExtensions
     public static ValueTask<Session> StartAsync(this SessionManager sessions, HttpContext context, CancellationToken cancellationToken = default) =>
         sessions.StartAsync(HttpContextCookieCarrier.For(context, sessions), cancellationToken);
 
+    /// <summary>Returns the request's session without loading it (a request that only writes commits in one database call); see <see cref="SessionManager.StartDeferred"/>.</summary>
+    public static Session StartDeferred(this SessionManager sessions, HttpContext context) =>
+        sessions.StartDeferred(HttpContextCookieCarrier.For(context, sessions));
+
     /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/>; see <see cref="SessionManager.ShiftExpirationAsync"/>.</summary>
     public static bool ShiftExpiration(this SessionManager sessions, HttpContext context) =>
         sessions.ShiftExpiration(HttpContextCookieCarrier.For(context, sessions));

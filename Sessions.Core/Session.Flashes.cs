@@ -24,6 +24,7 @@ public sealed partial class Session
     /// <summary>Reads a flash and consumes it: it stays readable for the rest of this request and is gone from the next.</summary>
     public object? GetFlash(string key)
     {
+        RequireLoaded(null, "flashes");
         using (Lock())
         {
             if (_record.TryGetFlash(key, out var value))
@@ -38,6 +39,7 @@ public sealed partial class Session
     /// <summary>Reads a flash without consuming it.</summary>
     public object? PeekFlash(string key)
     {
+        RequireLoaded(null, "flashes");
         using (Lock())
             return _record.TryGetFlash(key, out var value) || (_consumed is not null && _consumed.TryGet(key, out value)) ? value : null;
     }
@@ -45,6 +47,7 @@ public sealed partial class Session
     /// <summary>Whether any flash is readable in this request.</summary>
     public bool HasFlash()
     {
+        RequireLoaded(null, "flashes");
         using (Lock())
             return _record.FlashCount > 0 || _consumed?.Count > 0;
     }
@@ -58,6 +61,7 @@ public sealed partial class Session
     /// <summary>Every readable flash, all consumed.</summary>
     public IReadOnlyDictionary<string, object?> GetFlashes()
     {
+        RequireLoaded(null, "flashes");
         using (Lock())
         {
             foreach (var flash in _record.Flashes.ToArray())
@@ -71,6 +75,7 @@ public sealed partial class Session
     /// <summary>Removes a flash at once; <see langword="true"/> when it existed.</summary>
     public bool DeleteFlash(string key)
     {
+        RequireLoaded(null, "flashes");
         using (Lock())
         {
             var existed = _consumed?.Remove(key) == true;

@@ -27,6 +27,7 @@ public sealed partial class Session
     /// <summary>The deadlines, read under the lock.</summary>
     internal (DateTimeOffset? Absolute, DateTimeOffset Idle) Deadlines()
     {
+        RequireLoaded(null, nameof(Lifetime));
         using (Lock())
             return (_record.AbsoluteDeadline, _record.IdleDeadline);
     }

@@ -8,6 +8,7 @@ public sealed partial class Session
     {
         get
         {
+            RequireLoaded(null, nameof(User));
             using (Lock())
                 return _record.User;
         }
@@ -26,6 +27,7 @@ public sealed partial class Session
     {
         UserNames.Validate(user);
         SessionManager.UserIndexOf(_database);
+        RequireLoaded(null, "the signed-in user");
         var now = _manager.UtcNow;
         SessionChanges binding;
         string id;

@@ -6,6 +6,7 @@ public sealed partial class Session
     /// <summary>The value stored under <paramref name="key"/>, or <see langword="null"/>. An immutable value comes back as a new deep copy.</summary>
     public object? Get(string key)
     {
+        RequireLoaded(key, key);
         using (Lock())
             return _record.TryGetValue(key, out var value) ? Read(value) : null;
     }
@@ -101,6 +102,7 @@ public sealed partial class Session
     /// <summary>An independent snapshot of every value in insertion order (flashes not included).</summary>
     public IReadOnlyDictionary<string, object?> GetAll()
     {
+        RequireLoaded(null, nameof(GetAll));
         using (Lock())
         {
             var all = new Dictionary<string, object?>(_record.Count, StringComparer.Ordinal);
@@ -116,6 +118,7 @@ public sealed partial class Session
         if (visitor is null)
             throw new ArgumentNullException(nameof(visitor));
         KeyValuePair<string, SessionValue>[] snapshot;
+        RequireLoaded(null, nameof(VisitAll));
         using (Lock())
             snapshot = _record.Values.ToArray();
         foreach (var entry in snapshot)
@@ -130,7 +133,8 @@ public sealed partial class Session
     /// Reads measure nothing. An object changed after it was set counts as it was when set, until it is set again.
     /// Databases that store copies count the serialised payload at commit instead.
     /// </remarks>
-    /// <exception cref="InvalidOperationException">The key holds an immutable value, the session was destroyed in this request, or the response has started.</exception>
+    /// <exception cref="SessionImmutableValueException">The key holds an immutable value (on a session started with <see cref="SessionManager.StartDeferred"/> and not loaded, the commit or the load finds it).</exception>
+    /// <exception cref="InvalidOperationException">The session was destroyed in this request, or the response has started.</exception>
     /// <exception cref="SessionEndedException">Another request destroyed or renewed the session meanwhile.</exception>
     /// <exception cref="SessionLimitExceededException">The session already holds <see cref="SessionConfig.MaxKeys"/> keys (values and flashes), or, on the memory database, the value would take it past <see cref="SessionConfig.MaxPayloadBytes"/>.</exception>
     public void Set(string key, object? value) => Store(key, new SessionValue(value, false));
@@ -150,6 +154,7 @@ public sealed partial class Session
     /// <summary>Removes the value under <paramref name="key"/>; <see langword="true"/> when it existed.</summary>
     public bool Delete(string key)
     {
+        RequireLoaded(key, key);
         using (Lock())
         {
             if (!_record.TryGetValue(key, out _))
@@ -188,6 +193,7 @@ public sealed partial class Session
     private long Add(string key, long n, bool negate)
     {
         ValidateKey(key);
+        RequireLoaded(key, key);
         using (Lock())
         {
             var current = _record.TryGetValue(key, out var value) && ValueConverter.TryToInt64(Read(value), out var number) ? number : 0;
@@ -212,7 +218,7 @@ public sealed partial class Session
         {
             var exists = _record.TryGetValue(key, out var current);
             if (exists && current.IsImmutable && !replaceImmutable)
-                throw new InvalidOperationException($"The session key '{key}' holds an immutable value: Set cannot change it (use SetImmutable to replace it, or Delete it first).");
+                throw new SessionImmutableValueException(key);
             if (!exists)
                 CheckKeyCount(key);
             var size = LiveSize(key, value.Value, exists ? _record.ValueSize(key) : 0);
@@ -248,6 +254,7 @@ public sealed partial class Session
 
     private object? Raw(string key, out bool found)
     {
+        RequireLoaded(key, key);
         using (Lock())
         {
             found = _record.TryGetValue(key, out var value);

@@ -22,8 +22,9 @@ public sealed partial class Session : IAsyncDisposable
     private SessionChanges? _changes;
     private ConsumedFlashes? _consumed;
     private volatile bool _createdPending;
+    private List<string>? _moreCandidates; // a deferred session's further cookie values, after the one in _id
 
-    internal Session(SessionManager manager, ISessionDatabase database, ICookieCarrier carrier, SessionRecord record, string? id, SessionState state)
+    internal Session(SessionManager manager, ISessionDatabase database, ICookieCarrier carrier, SessionRecord record, string? id, SessionState state, List<string>? moreCandidates = null)
     {
         _manager = manager;
         _database = database;
@@ -32,6 +33,7 @@ public sealed partial class Session : IAsyncDisposable
         _record = record;
         _id = id;
         _state = state;
+        _moreCandidates = moreCandidates;
     }
 
     /// <summary>Where the session stands in this request.</summary>
@@ -47,23 +49,32 @@ public sealed partial class Session : IAsyncDisposable
         Destroyed,
         /// <summary>The database failed to load it and the configuration fails open: never stored, no cookie.</summary>
         Unsaved,
+        /// <summary>
+        /// Started with <see cref="SessionManager.StartDeferred"/> from a cookie naming a session, and not loaded: <c>_id</c>
+        /// holds the cookie's (first) ID, not yet checked, and the record only this request's writes.
+        /// </summary>
+        Deferred,
     }
 
     /// <summary>The session ID (never the encoded cookie value). For a new session it is drawn on first use.</summary>
+    /// <exception cref="InvalidOperationException">The session was started with <see cref="SessionManager.StartDeferred"/> and is not loaded (see <see cref="LoadAsync"/>).</exception>
     public string Id
     {
         get
         {
+            RequireLoaded(null, nameof(Id));
             using (Lock())
                 return _id ??= _manager.NewId();
         }
     }
 
     /// <summary>Whether this request issued the session and has not written to it yet (go-sessions' <c>IsNew</c>).</summary>
+    /// <exception cref="InvalidOperationException">The session was started with <see cref="SessionManager.StartDeferred"/> and is not loaded (see <see cref="LoadAsync"/>).</exception>
     public bool IsNew
     {
         get
         {
+            RequireLoaded(null, nameof(IsNew));
             using (Lock())
                 return _state is SessionState.New or SessionState.Unsaved;
         }
@@ -77,6 +88,7 @@ public sealed partial class Session : IAsyncDisposable
     {
         get
         {
+            RequireLoaded(null, nameof(IsUnsaved));
             using (Lock())
                 return _state == SessionState.Unsaved;
         }
@@ -97,6 +109,7 @@ public sealed partial class Session : IAsyncDisposable
     {
         get
         {
+            RequireLoaded(null, nameof(ExpiresAt));
             using (Lock())
                 return _record.AbsoluteDeadline;
         }
@@ -107,8 +120,22 @@ public sealed partial class Session : IAsyncDisposable
     {
         get
         {
+            RequireLoaded(null, nameof(Count));
             using (Lock())
                 return _record.Count;
+        }
+    }
+
+    /// <summary>
+    /// Whether this request knows the stored session: <see langword="false"/> only for a session started with
+    /// <see cref="SessionManager.StartDeferred"/> from a cookie, until <see cref="LoadAsync"/> (or the commit) finds it.
+    /// </summary>
+    public bool IsLoaded
+    {
+        get
+        {
+            using (Lock())
+                return _state != SessionState.Deferred;
         }
     }
 
@@ -179,8 +206,11 @@ public sealed partial class Session : IAsyncDisposable
     {
         if (!_strategy.TracksChanges)
             return;
+        if (Volatile.Read(ref _moreCandidates) is not null)
+            await LoadAsync(cancellationToken).ConfigureAwait(false); // several cookie values: the load picks the live one
         SessionChanges? changes;
         string id;
+        bool unloaded;
         using (Lock())
         {
             changes = _changes;
@@ -197,6 +227,9 @@ public sealed partial class Session : IAsyncDisposable
                 changes.MoveAbsoluteDeadline(absolute);
                 changes.MoveIdleDeadline(idle);
             }
+            unloaded = _state == SessionState.Deferred;
+            if (unloaded)
+                PrepareUnloadedCommit(changes);
             _changes = null;
             id = _id!;
         }
@@ -213,6 +246,11 @@ public sealed partial class Session : IAsyncDisposable
         }
         if (!changes.IsNew)
         {
+            if (!stored && unloaded)
+            {
+                await CreateInsteadAsync(changes, cancellationToken).ConfigureAwait(false);
+                return;
+            }
             if (!stored)
                 throw _manager.Telemetry.Ended(id);
             await _manager.EnforceUserLimitAsync(_database, id, changes, cancellationToken).ConfigureAwait(false);
@@ -305,7 +343,7 @@ public sealed partial class Session : IAsyncDisposable
     private static InvalidOperationException ResponseStarted(string what) =>
         new($"The session cannot be {what}: the response has already started. Write to the session, and commit it, before writing the response body.");
 
-    private SessionChanges Changes() => _changes ??= new SessionChanges { MaxPayloadBytes = _manager.Config.MaxPayloadBytes, SerializerOptions = _manager.Config.SerializerOptions };
+    private SessionChanges Changes() => _changes ??= new SessionChanges { MaxPayloadBytes = _manager.Config.MaxPayloadBytes, MaxKeys = _manager.Config.MaxKeys, SerializerOptions = _manager.Config.SerializerOptions };
 
     private void ValidateKey(string key)
     {

@@ -81,14 +81,47 @@ public sealed partial class SessionChanges
     /// <summary>The idle deadline to store, or <see langword="null"/> when this request did not move it.</summary>
     public DateTimeOffset? IdleDeadline { get; private set; }
 
+    /// <summary>
+    /// Set when the request did not load the session (<see cref="SessionManager.StartDeferred"/>), so the database checks
+    /// what a load would have: the changes apply only if the stored session is live at this instant (both deadlines after
+    /// it), else nothing is written and the commit returns <see langword="false"/>, as for a session that is gone; a plain
+    /// value set over a stored immutable one is refused (<see cref="SessionImmutableValueException"/>), and so is a commit
+    /// that would leave the session holding more than <see cref="MaxKeys"/> values and flashes while adding keys
+    /// (<see cref="SessionLimitExceededException"/>); and <see cref="IdleDeadline"/> is stored only when it moves the stored
+    /// one forward by at least a tenth of the idle timeout (<see cref="IdleDeadline"/> minus this instant), as the core
+    /// does for a session it loaded. <see langword="null"/> for a session the request loaded or creates.
+    /// </summary>
+    public DateTimeOffset? RequiresLiveAt { get; internal set; }
+
+    /// <summary>The most values and flashes the session may hold, checked by the database when <see cref="RequiresLiveAt"/> is set (the core sets it from <see cref="SessionConfig.MaxKeys"/>).</summary>
+    public int MaxKeys { get; set; } = 256;
+
+    /// <summary>
+    /// Whether these changes may apply to <paramref name="stored"/>, the session as the database holds it: always, unless
+    /// <see cref="RequiresLiveAt"/> is set and the stored session has ended by then.
+    /// </summary>
+    public bool CanApplyTo(SessionRecord stored) =>
+        RequiresLiveAt is not { } at || !(stored ?? throw new ArgumentNullException(nameof(stored))).IsExpired(at);
+
+    /// <summary>Whether <see cref="IdleDeadline"/> is to be stored over <paramref name="stored"/> (see <see cref="RequiresLiveAt"/>).</summary>
+    internal bool StoresIdleOver(DateTimeOffset stored) =>
+        IdleDeadline is { } idle && (RequiresLiveAt is not { } at || idle - stored >= TimeSpan.FromTicks((idle - at).Ticks / 10));
+
     /// <summary>Whether anything but the deadlines changed.</summary>
     public bool HasDataChanges => Cleared || FlashesCleared || _setValues.Count + _deletedKeys.Count + _setFlashes.Count + _deletedFlashes.Count > 0;
 
-    /// <summary>Applies these changes to <paramref name="record"/> in the documented order (for databases that keep records in memory).</summary>
+    /// <summary>
+    /// Applies these changes to <paramref name="record"/> in the documented order (for databases that keep records in
+    /// memory). With <see cref="RequiresLiveAt"/> set it first checks what a load would have (call <see cref="CanApplyTo"/> before).
+    /// </summary>
+    /// <exception cref="SessionImmutableValueException">With <see cref="RequiresLiveAt"/>: a plain value would replace an immutable one; nothing was applied.</exception>
+    /// <exception cref="SessionLimitExceededException">With <see cref="RequiresLiveAt"/>: the session would hold more than <see cref="MaxKeys"/> values and flashes; nothing was applied.</exception>
     public void ApplyTo(SessionRecord record)
     {
         if (record is null)
             throw new ArgumentNullException(nameof(record));
+        if (RequiresLiveAt is not null)
+            CheckUnloaded(record);
         if (Cleared)
             record.ClearValues();
         foreach (var key in _deletedKeys)
@@ -103,10 +136,31 @@ public sealed partial class SessionChanges
             record.SetFlash(flash.Key, flash.Value);
         if (MovesAbsoluteDeadline)
             record.AbsoluteDeadline = AbsoluteDeadline;
-        if (IdleDeadline is { } idle)
-            record.IdleDeadline = idle;
+        if (StoresIdleOver(record.IdleDeadline))
+            record.IdleDeadline = IdleDeadline!.Value;
         ApplyUserTo(record);
         record.Version++;
+    }
+
+    /// <summary>The checks a load would have made on writes the request made without loading <paramref name="stored"/>.</summary>
+    internal void CheckUnloaded(SessionRecord stored)
+    {
+        var added = 0;
+        foreach (var value in _setValues.AsSpan())
+        {
+            if (Cleared || !stored.TryGetValue(value.Key, out var current))
+                added++;
+            else if (current.IsImmutable && !value.Value.IsImmutable)
+                throw new SessionImmutableValueException(value.Key);
+        }
+        foreach (var flash in _setFlashes.AsSpan())
+        {
+            if (FlashesCleared || !stored.TryGetFlash(flash.Key, out _))
+                added++;
+        }
+        var held = (Cleared ? 0 : stored.Count) + (FlashesCleared ? 0 : stored.FlashCount);
+        if (added > 0 && held + added > MaxKeys)
+            throw new SessionLimitExceededException($"The session would hold {held + added} keys (values and flashes), more than SessionConfig.MaxKeys ({MaxKeys}); nothing was written.");
     }
 
     internal void MoveAbsoluteDeadline(DateTimeOffset? deadline)

@@ -41,6 +41,17 @@ public sealed class SessionValueConversionException : InvalidCastException
     public Type TargetType { get; }
 }
 
+/// <summary>A plain <see cref="Session.Set"/> would replace an immutable value (see <see cref="Session.SetImmutable"/>); the value is unchanged.</summary>
+public sealed class SessionImmutableValueException : InvalidOperationException
+{
+    /// <summary>Creates the exception for <paramref name="key"/>.</summary>
+    public SessionImmutableValueException(string key)
+        : base($"The session key '{key}' holds an immutable value: Set cannot change it (use SetImmutable to replace it, or Delete it first).") => Key = key;
+
+    /// <summary>The key that holds the immutable value.</summary>
+    public string Key { get; }
+}
+
 /// <summary>A write would exceed a configured limit (keys, key length, payload, cookie size or session count); the previous state is unchanged.</summary>
 public sealed class SessionLimitExceededException : InvalidOperationException
 {

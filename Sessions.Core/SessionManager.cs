@@ -105,7 +105,10 @@ public sealed partial class SessionManager : IDisposable
             throw new ArgumentNullException(nameof(carrier));
         var current = carrier.Session;
         if (current is not null && !(current.IsDestroyed && Config.AllowReclaim))
+        {
+            await current.LoadAsync(RequestToken(carrier, cancellationToken)).ConfigureAwait(false); // started deferred: load it now
             return current;
+        }
         // After Destroy with AllowReclaim the request's old cookie is ignored: the new session replaces it.
         var database = Database;
         Session? session = null;
@@ -121,16 +124,57 @@ public sealed partial class SessionManager : IDisposable
                 unsaved = true; // fail open, as configured: an empty session that is never stored
             }
         }
-        if (session is null)
+        return Attach(carrier, current, session ?? NewSession(carrier, database, unsaved ? Session.SessionState.Unsaved : Session.SessionState.New));
+    }
+
+    /// <summary>
+    /// Returns the request's session without loading it: on a database that stores copies (Redis, SQLite), a cookie naming
+    /// a session costs nothing until the request reads what it did not write itself. Writes are collected as usual and
+    /// reading back a key the request wrote is answered from its own changes; the commit then applies the changes in one
+    /// database call, only if the cookie's session is still live, and otherwise stores them as a new session with its own
+    /// cookie (an unknown, expired or destroyed session is never adopted or brought back). A request that only writes
+    /// therefore costs one round trip instead of two. Anything else (another key, <see cref="Session.Id"/>,
+    /// <see cref="Session.IsNew"/>, flashes, counters) needs <c>await session.LoadAsync()</c> first, and throws
+    /// <see cref="InvalidOperationException"/> without it rather than block on the database. On the memory database this is
+    /// <see cref="Start(ICookieCarrier)"/>. A second call in the same request returns the same object; a later
+    /// <see cref="StartAsync"/> loads it.
+    /// </summary>
+    public Session StartDeferred(ICookieCarrier carrier)
+    {
+        if (carrier is null)
+            throw new ArgumentNullException(nameof(carrier));
+        var current = carrier.Session;
+        if (current is not null && !(current.IsDestroyed && Config.AllowReclaim))
+            return current;
+        var database = Database;
+        if (!RecordStrategy.For(database).TracksChanges)
+            return RunSync(StartAsync(carrier, CancellationToken.None)); // live records complete synchronously (UseDatabase checks)
+        Session? session = null;
+        if (current is null)
         {
-            var (absolute, idle) = NewDeadlines();
-            var record = new SessionRecord(absolute, idle);
-            session = new Session(this, database, carrier, record, null, unsaved ? Session.SessionState.Unsaved : Session.SessionState.New);
+            var candidates = ReadCandidateIds(carrier);
+            if (candidates.Count > 0)
+                session = new Session(this, database, carrier, NewRecord(), candidates[0], Session.SessionState.Deferred, candidates.More);
         }
+        return Attach(carrier, current, session ?? NewSession(carrier, database, Session.SessionState.New));
+    }
+
+    private Session NewSession(ICookieCarrier carrier, ISessionDatabase database, Session.SessionState state) =>
+        new(this, database, carrier, NewRecord(), null, state);
+
+    private SessionRecord NewRecord()
+    {
+        var (absolute, idle) = NewDeadlines();
+        return new SessionRecord(absolute, idle);
+    }
+
+    /// <summary>Makes <paramref name="session"/> the request's session (<paramref name="current"/>: the one it replaces, if any).</summary>
+    private Session Attach(ICookieCarrier carrier, Session? current, Session session)
+    {
         carrier.Session = session;
         if (current is null)
             carrier.MarkPrivate(Config.Transport.VaryOn(Config)); // the response now depends on the cookie (even its absence): no shared cache may keep it
-        RecordStrategy.For(database).Started(session, carrier);
+        RecordStrategy.For(session.Database).Started(session, carrier);
         return session;
     }
 
@@ -210,7 +254,19 @@ public sealed partial class SessionManager : IDisposable
 
     private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, ISessionDatabase database, CancellationToken cancellationToken)
     {
-        var candidates = ReadCandidateIds(carrier);
+        if (await LoadLiveAsync(ReadCandidateIds(carrier), database, cancellationToken).ConfigureAwait(false) is not { } live)
+            return null;
+        var session = new Session(this, database, carrier, live.Record, live.Id, Session.SessionState.Loaded);
+        session.Touch(_time.GetUtcNow() + Config.IdleTimeout);
+        return session;
+    }
+
+    /// <summary>
+    /// The first of <paramref name="candidates"/> that names a live session, with its record; <see langword="null"/> when
+    /// none does. Unknown and expired IDs are counted, and an expired session found is destroyed (raising <see cref="Destroyed"/> as expired).
+    /// </summary>
+    internal async ValueTask<(string Id, SessionRecord Record)?> LoadLiveAsync(CandidateIds candidates, ISessionDatabase database, CancellationToken cancellationToken)
+    {
         // Two or more candidates (decoys before the real cookie, say) cost one round trip when the database can batch;
         // a single one keeps the plain load.
         SessionRecord?[]? loaded = null;
@@ -244,9 +300,7 @@ public sealed partial class SessionManager : IDisposable
                     Raise(SessionEventReason.Expired, id);
                 continue;
             }
-            var session = new Session(this, database, carrier, record, id, Session.SessionState.Loaded);
-            session.Touch(now + Config.IdleTimeout);
-            return session;
+            return (id, record);
         }
         return null;
     }
@@ -312,10 +366,21 @@ public sealed partial class SessionManager : IDisposable
             Counters.AddUnknown(unknown);
     }
 
-    private struct CandidateIds
+    /// <summary>The distinct, well-formed IDs a request's cookies carry, in header order: no allocation beyond the first.</summary>
+    internal struct CandidateIds
     {
         private string? _first;
         private List<string>? _more;
+
+        public CandidateIds(string first, List<string>? more)
+        {
+            _first = first;
+            _more = more;
+            Count = 1 + (more?.Count ?? 0);
+        }
+
+        /// <summary>Every ID after the first, or <see langword="null"/>.</summary>
+        public readonly List<string>? More => _more;
 
         public int Count { get; private set; }
 
@@ -635,7 +700,7 @@ public sealed partial class SessionManager : IDisposable
     /// <summary>The result of an operation on a database that completes synchronously (it has completed: this never blocks).</summary>
     internal static T RunSync<T>(ValueTask<T> operation) => operation.IsCompleted ? operation.GetAwaiter().GetResult() : operation.AsTask().GetAwaiter().GetResult();
 
-    private static void RunSync(ValueTask operation)
+    internal static void RunSync(ValueTask operation)
     {
         if (operation.IsCompleted)
             operation.GetAwaiter().GetResult();

@@ -110,7 +110,7 @@ public sealed class DistributedCacheSessionDatabase : ISessionDatabase
         }
         else
         {
-            if (kind != SessionEntry.Kind.Session)
+            if (kind != SessionEntry.Kind.Session || !changes.CanApplyTo(stored!))
                 return false; // destroyed, renewed or expired: never recreated
             if (!changes.HasDataChanges && !changes.MovesAbsoluteDeadline && changes.IdleDeadline is null)
                 return true;

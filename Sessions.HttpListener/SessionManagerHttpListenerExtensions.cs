@@ -38,6 +38,13 @@ public static class SessionManagerHttpListenerExtensions
     public static ValueTask<Session> StartAsync(this SessionManager sessions, HttpListenerContext context, CancellationToken cancellationToken = default) =>
         Manager(sessions).StartAsync(Carrier(sessions, context), cancellationToken);
 
+    /// <summary>
+    /// Returns the request's session without loading it (a request that only writes commits in one database call); see
+    /// <see cref="SessionManager.StartDeferred"/>. Commit it before writing the body, as with <see cref="StartAsync"/>.
+    /// </summary>
+    public static Session StartDeferred(this SessionManager sessions, HttpListenerContext context) =>
+        Manager(sessions).StartDeferred(Carrier(sessions, context));
+
     /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/>; see <see cref="SessionManager.ShiftExpirationAsync"/>.</summary>
     public static bool ShiftExpiration(this SessionManager sessions, HttpListenerContext context) =>
         Manager(sessions).ShiftExpiration(Carrier(sessions, context));

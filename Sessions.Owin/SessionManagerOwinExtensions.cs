@@ -16,6 +16,10 @@ public static class SessionManagerOwinExtensions
     public static ValueTask<Session> StartAsync(this SessionManager sessions, IDictionary<string, object> environment, CancellationToken cancellationToken = default) =>
         Manager(sessions).StartAsync(OwinCookieCarrier.For(environment), cancellationToken);
 
+    /// <summary>Returns the request's session without loading it (a request that only writes commits in one database call); see <see cref="SessionManager.StartDeferred"/>.</summary>
+    public static Session StartDeferred(this SessionManager sessions, IDictionary<string, object> environment) =>
+        Manager(sessions).StartDeferred(OwinCookieCarrier.For(environment));
+
     /// <summary>Moves the request's session deadline to now + <see cref="SessionConfig.Expires"/>; see <see cref="SessionManager.ShiftExpirationAsync"/>.</summary>
     public static bool ShiftExpiration(this SessionManager sessions, IDictionary<string, object> environment) =>
         Manager(sessions).ShiftExpiration(OwinCookieCarrier.For(environment));

@@ -35,11 +35,15 @@ internal static class RedisScripts
     /// none), 7 idle ticks and 8 idle Unix ms (both empty when the idle deadline did not move), 9 expiry slack ms,
     /// 10 payload limit, 11 creation token (new sessions), then the deleted fields (count, names), then the set fields
     /// (count, then name, stored payload and its payload size for each), then the user and the sign-in ticks of a
-    /// sign-in (both empty otherwise), then the event channel and the message of a create (published only when this run
-    /// created the key, not on a retried create). Returns 1 when applied, 0 when refused (a new
+    /// sign-in (both empty otherwise), then, for a session the request did not load (<see cref="SessionChanges.RequiresLiveAt"/>),
+    /// that instant in Unix ms and the key limit (both empty otherwise), then the event channel and the message of a create
+    /// (published only when this run created the key, not on a retried create). Returns 1 when applied, 0 when refused (a new
     /// session whose key exists, unless it is this change set's own earlier, timed-out create, or whose end marker
-    /// exists; or an existing session whose key is gone: destroyed, renewed or expired, so it is never recreated), -1 when
-    /// the merged session would grow past the payload limit. Nothing is written before every check passed.
+    /// exists; or an existing session whose key is gone: destroyed, renewed or expired, so it is never recreated; or, for
+    /// an unloaded session, one past a deadline), -1 when the merged session would grow past the payload limit, -3 past
+    /// the key limit, and {-2, field} when a plain value would replace an immutable one. An unloaded session's commit that
+    /// moved the idle deadline of a signed-in session returns {user, end in Unix ms} instead of 1 (its index entry follows). Nothing is
+    /// written before every check passed.
     /// Only the deadlines the request moved are written, and the size, rank counter and token only when they change; the
     /// key's expiry is then recomputed from the stored and new deadlines (the earlier of the two, plus the slack).
     /// </summary>
@@ -51,12 +55,21 @@ internal static class RedisScripts
         local n = tonumber(ARGV[12])
         local sets = tonumber(ARGV[13 + n])
         local first = 14 + n
+        local user = first + 3 * sets
+        local liveAt = tonumber(ARGV[user + 2])
         -- One read: the metadata this commit uses and the current value of every field it deletes or sets. The token
-        -- only matters to a create, and a stored deadline only when the other one moves (it bounds the new expiry).
+        -- only matters to a create, and a stored deadline only when the other one moves (it bounds the new expiry), or
+        -- when the request did not load the session (both: it must be live; and the user, whose index may follow).
         local fields = {'#i', '#s', '#v', '#n'}
         if isNew then fields[#fields + 1] = '#c' end
-        if movesIdle and not movesAbsolute then fields[#fields + 1] = '#am' end
-        if movesAbsolute and not movesIdle then fields[#fields + 1] = '#im' end
+        if liveAt then
+          fields[#fields + 1] = '#am'
+          fields[#fields + 1] = '#im'
+          fields[#fields + 1] = '#u'
+        else
+          if movesIdle and not movesAbsolute then fields[#fields + 1] = '#am' end
+          if movesAbsolute and not movesIdle then fields[#fields + 1] = '#im' end
+        end
         local meta = #fields
         for j = 1, n do fields[#fields + 1] = ARGV[12 + j] end
         for j = 0, sets - 1 do fields[#fields + 1] = ARGV[first + 3 * j] end
@@ -72,6 +85,12 @@ internal static class RedisScripts
           end
         elseif not exists then
           return 0
+        end
+        if liveAt then
+          local im, am = tonumber(metadata['#im']), tonumber(metadata['#am'])
+          if not im or im <= liveAt or (am and am <= liveAt) then return 0 end
+          -- As for a loaded session: the idle deadline is stored once it moves by a tenth of the idle timeout.
+          movesIdle = tonumber(ARGV[8]) - im >= (tonumber(ARGV[8]) - liveAt) / 10
         end
         -- What a stored field counts: its key's bytes (the name without its v/f) and the codec bytes (after ORDER:).
         local function payload(f, stored)
@@ -98,9 +117,16 @@ internal static class RedisScripts
         local projected = size
         for _, length in pairs(removed) do projected = projected - length end
         local writes = {}
+        local added = 0
         for j = 0, sets - 1 do
           local f = ARGV[first + 3 * j]
           local order = nil
+          if liveAt and not removed[f] and old[f] and string.sub(f, 1, 1) == 'v' then
+            local stored = old[f]
+            local colon = string.find(stored, ':', 1, true) or 0
+            if string.sub(stored, colon + 1, colon + 1) == 'i' and string.sub(ARGV[first + 3 * j + 1], 1, 1) ~= 'i' then return {-2, f} end
+          end
+          if removed[f] or not old[f] then added = added + 1 end
           if not removed[f] and old[f] then
             projected = projected - payload(f, old[f])
             order = string.match(old[f], '^(%d+):')
@@ -115,6 +141,15 @@ internal static class RedisScripts
         end
         -- A commit that does not grow the payload passes even over the limit (a limit lowered since), so it can shrink it.
         if projected > tonumber(ARGV[10]) and projected > size then return -1 end
+        if liveAt and added > 0 then
+          -- The keys a load would have counted: every field but the metadata, less those this commit removes.
+          local held = redis.call('HLEN', key)
+          for _, m in ipairs(redis.call('HMGET', key, '#a', '#am', '#i', '#im', '#v', '#n', '#s', '#c', '#u', '#ui')) do
+            if m then held = held - 1 end
+          end
+          for _ in pairs(removed) do held = held - 1 end
+          if held + added > tonumber(ARGV[user + 3]) then return -3 end
+        end
         local deletes = {}
         for f in pairs(removed) do deletes[#deletes + 1] = f end
         if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
@@ -151,7 +186,6 @@ internal static class RedisScripts
           writes[#writes + 1] = '#c'
           writes[#writes + 1] = ARGV[11]
         end
-        local user = first + 3 * sets
         if ARGV[user] ~= '' then
           writes[#writes + 1] = '#u'
           writes[#writes + 1] = ARGV[user]
@@ -159,14 +193,16 @@ internal static class RedisScripts
           writes[#writes + 1] = ARGV[user + 1]
         end
         redis.call('HSET', key, unpack(writes))
+        local at = nil
         if movesAbsolute or movesIdle then
           -- Milliseconds since 1970 stay far below 2^53: exact in Lua's doubles.
-          local at = tonumber(im)
+          at = tonumber(im)
           local absolute = tonumber(am)
           if absolute and (not at or absolute < at) then at = absolute end
           if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[9]))) end
         end
         if not exists and ARGV[#ARGV] ~= '' then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
+        if liveAt and movesIdle and metadata['#u'] then return {metadata['#u'], string.format('%d', at)} end
         return 1
         """);
 

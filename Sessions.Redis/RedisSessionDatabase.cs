@@ -316,10 +316,12 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             throw TooLarge(changes.MaxPayloadBytes);
         args.Add(changes.BindsUser ? changes.User : RedisValue.EmptyString);
         args.Add(changes.BindsUser ? changes.SignedInAt.UtcTicks.ToString(CultureInfo.InvariantCulture) : RedisValue.EmptyString);
+        args.Add(changes.RequiresLiveAt is { } liveAt ? liveAt.ToUnixTimeMilliseconds() : RedisValue.EmptyString);
+        args.Add(changes.RequiresLiveAt is null ? RedisValue.EmptyString : changes.MaxKeys);
         args.Add(_events.Channel);
         args.Add(changes.IsNew ? _events.Message(SessionEventReason.Created, HashOfKey(key)) : RedisValue.EmptyString);
         var argv = args.ToArray();
-        return new(CommitCoreAsync(key, argv, changes.MaxPayloadBytes, IndexUpdateOf(id, record, changes, movesAbsolute ? absolute : record?.AbsoluteDeadline, idle), cancellationToken));
+        return new(CommitCoreAsync(id, key, argv, changes, IndexUpdateOf(id, record, changes, movesAbsolute ? absolute : record?.AbsoluteDeadline, idle), cancellationToken));
     }
 
     private static long AddSet(List<RedisValue> args, RedisValue field, string key, byte[] payload)
@@ -331,15 +333,26 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         return size;
     }
 
-    private async Task<bool> CommitCoreAsync(RedisKey key, RedisValue[] argv, int maxPayloadBytes, IndexUpdate? index, CancellationToken cancellationToken)
+    private async Task<bool> CommitCoreAsync(string id, RedisKey key, RedisValue[] argv, SessionChanges changes, IndexUpdate? index, CancellationToken cancellationToken)
     {
         var result = await RunAsync("commit", db => index is null
             ? EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv)
             : WithIndexAsync(EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv), index.Value.SendAsync(this, db)), cancellationToken).ConfigureAwait(false);
+        if (result.Resp2Type == ResultType.Array)
+        {
+            if (result[0].Resp2Type == ResultType.Integer)
+                throw new SessionImmutableValueException(((string)result[1]!).Substring(1)); // {-2, field}: the field is v + key
+            // {user, end}: an unloaded session's commit moved the idle deadline of a signed-in session; its index entry follows.
+            var user = (string)result[0]!;
+            var endsAt = (long)result[1];
+            await RunAsync("commit", db => new IndexUpdate(user, SessionIds.HashText(id), endsAt, null, null).SendAsync(this, db), CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
         return (long)result switch
         {
             1 => true,
-            -1 => throw TooLarge(maxPayloadBytes),
+            -1 => throw TooLarge(changes.MaxPayloadBytes),
+            -3 => throw new SessionLimitExceededException($"The session would hold more than SessionChanges.MaxKeys ({changes.MaxKeys}) keys (values and flashes); nothing was written."),
             _ => false,
         };
     }

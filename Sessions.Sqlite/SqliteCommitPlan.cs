@@ -19,7 +19,7 @@ internal sealed class SqliteCommitPlan
         INSERT INTO session (key, absolute_deadline, idle_deadline, expires_at, version) VALUES ($key, $absolute, $idle, $expires, 1)
         ON CONFLICT (key) DO NOTHING RETURNING id
         """;
-    private const string ItemsSql = "SELECT kind, name, ord, length(CAST(name AS BLOB)) + length(payload) FROM session_item WHERE session = $session";
+    private const string ItemsSql = "SELECT kind, name, ord, length(CAST(name AS BLOB)) + length(payload), substr(payload, 1, 1) = X'69' FROM session_item WHERE session = $session";
     private const string ClearKindSql = "DELETE FROM session_item WHERE session = $session AND kind = $kind";
     private const string DeleteItemSql = "DELETE FROM session_item WHERE session = $session AND kind = $kind AND name = $name";
     private const string ItemPayloadSql = "SELECT payload FROM session_item WHERE session = $session AND kind = $kind AND name = $name";
@@ -117,10 +117,13 @@ internal sealed class SqliteCommitPlan
             existing = Find(connection, key);
             if (existing is null)
                 return false; // destroyed, renewed or purged: never recreated
+            if (_changes.RequiresLiveAt is { } at && (existing.Value.Idle <= at || existing.Value.Absolute <= at))
+                return false; // a request that did not load the session finds it ended: never brought back
             session = existing.Value.Id;
         }
 
         var stored = existing is null ? new Dictionary<(long Kind, string Name), Stored>() : ReadStored(connection, session);
+        var added = _changes.RequiresLiveAt is null ? 0 : CheckUnloaded(stored);
         var nextOrder = 1L;
         foreach (var item in stored.Values)
             nextOrder = Math.Max(nextOrder, item.Order + 1);
@@ -133,6 +136,9 @@ internal sealed class SqliteCommitPlan
             size += item.Size;
         if (size > _limit)
             throw TooLarge(size);
+        var keys = stored.Count + _values.Count + _flashes.Count;
+        if (added > 0 && keys > _changes.MaxKeys)
+            throw new SessionLimitExceededException($"The session would hold {keys} keys (values and flashes), more than SessionChanges.MaxKeys ({_changes.MaxKeys}); nothing was written.");
 
         Write(connection, session, SqliteSchema.ValueKind, _changes.Cleared, _changes.DeletedKeys, _values, valueOrders);
         Write(connection, session, SqliteSchema.FlashKind, _changes.FlashesCleared, _changes.DeletedFlashes, _flashes, flashOrders);
@@ -140,7 +146,7 @@ internal sealed class SqliteCommitPlan
         {
             // Only the deadlines this request moved: one it merely loaded may have been moved by another request since.
             var update = connection.Command(UpdateSessionSql, "$absolute", "$idle", "$expires", "$session");
-            SetDeadlines(update, _changes.MovesAbsoluteDeadline ? _changes.AbsoluteDeadline : stale.Absolute, _changes.IdleDeadline ?? stale.Idle);
+            SetDeadlines(update, _changes.MovesAbsoluteDeadline ? _changes.AbsoluteDeadline : stale.Absolute, _changes.StoresIdleOver(stale.Idle) ? _changes.IdleDeadline!.Value : stale.Idle);
             update.Parameters[3].Value = session;
             update.ExecuteNonQuery();
         }
@@ -156,6 +162,28 @@ internal sealed class SqliteCommitPlan
         if (_changes.IsNew)
             createdRow = session;
         return true;
+    }
+
+    /// <summary>
+    /// What a load would have checked of writes a request made without loading the session (<see cref="SessionChanges.RequiresLiveAt"/>):
+    /// no plain value over a stored immutable one. Returns how many keys the commit adds.
+    /// </summary>
+    private int CheckUnloaded(Dictionary<(long Kind, string Name), Stored> stored)
+    {
+        var added = 0;
+        foreach (var value in _values)
+        {
+            if (_changes.Cleared || _changes.DeletedKeys.Contains(value.Name) || !stored.TryGetValue((SqliteSchema.ValueKind, value.Name), out var row))
+                added++;
+            else if (row.Immutable && value.Payload[0] != (byte)'i')
+                throw new SessionImmutableValueException(value.Name);
+        }
+        foreach (var flash in _flashes)
+        {
+            if (_changes.FlashesCleared || _changes.DeletedFlashes.Contains(flash.Name) || !stored.ContainsKey((SqliteSchema.FlashKind, flash.Name)))
+                added++;
+        }
+        return added;
     }
 
     /// <summary>Sets a command's first three parameters: the absolute deadline, the idle deadline and the earlier of both.</summary>
@@ -205,10 +233,11 @@ internal sealed class SqliteCommitPlan
                 var item = (reader.GetInt64(0), reader.GetString(1));
                 var ord = reader.IsDBNull(2) ? 0 : reader.GetInt64(2);
                 var size = reader.IsDBNull(3) ? 0 : reader.GetInt64(3);
+                var immutable = !reader.IsDBNull(4) && reader.GetInt64(4) == 1;
                 if (size > SqliteSchema.MaxItemBytes || (size > _limit && !Readable(connection, session, item)))
                     (oversized ??= []).Add(item);
                 else
-                    stored[item] = new Stored(ord, size);
+                    stored[item] = new Stored(ord, size, immutable);
             }
         }
         if (oversized is not null)
@@ -351,10 +380,12 @@ internal sealed class SqliteCommitPlan
         public DateTimeOffset Idle { get; } = idle;
     }
 
-    private readonly struct Stored(long order, long size)
+    private readonly struct Stored(long order, long size, bool immutable)
     {
         public long Order { get; } = order;
 
         public long Size { get; } = size;
+
+        public bool Immutable { get; } = immutable;
     }
 }

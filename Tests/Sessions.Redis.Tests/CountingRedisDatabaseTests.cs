@@ -13,7 +13,7 @@ public abstract partial class CountingRedisDatabaseTests : RedisDatabaseTests
     private static readonly string[] AdminPrefixes = ["info", "config", "cluster", "client", "command", "ping", "echo", "subscribe", "unsubscribe", "psubscribe", "hello", "select", "role", "time", "script", "scan"];
 
     // What the commit, update and destroy scripts call inside Redis.
-    private static readonly HashSet<string> ScriptCalls = ["exists", "hmget", "hget", "hset", "pexpireat", "hdel", "pttl", "del", "set"];
+    private static readonly HashSet<string> ScriptCalls = ["exists", "hmget", "hget", "hset", "pexpireat", "hdel", "pttl", "del", "set", "hlen"];
 
     [SetUp]
     public void LoadScripts()
@@ -81,6 +81,42 @@ public abstract partial class CountingRedisDatabaseTests : RedisDatabaseTests
 
         TopLevel(commands).Should().Equal(new Dictionary<string, long> { ["hgetall"] = 1, ["evalsha"] = 1 });
         (await LoadAsync(id)).GetAll().Keys.Should().Equal("a", "c");
+    }
+
+    [Test]
+    public async Task WriteOnlyRequest_StartedDeferred_CommitsInOneScriptRun_WithoutALoad()
+    {
+        var id = await CreateSessionAsync(s => s.Set("name", "iris"));
+
+        var commands = await CountAsync(async () =>
+        {
+            var carrier = Request(id);
+            var session = Manager.StartDeferred(carrier);
+            session.Set("name", "ada");
+            session.Set("added", 1);
+            session.SetFlash("notice", "saved");
+            await carrier.StartResponseAsync();
+            carrier.Written.Should().BeEmpty();
+        });
+
+        TopLevel(commands).Should().Equal(new Dictionary<string, long> { ["evalsha"] = 1 });
+        var stored = await LoadAsync(id);
+        stored.GetString("name").Should().Be("ada");
+        stored.GetInt32("added").Should().Be(1);
+    }
+
+    [Test]
+    public async Task WriteOnlyRequest_StartedDeferred_OnAnUnknownCookie_TriesOnceThenCreates_WithoutALoad()
+    {
+        var commands = await CountAsync(async () =>
+        {
+            var carrier = Request(SessionIds.NewId());
+            Manager.StartDeferred(carrier).Set("name", "iris");
+            await carrier.StartResponseAsync();
+            carrier.Written.Should().ContainSingle();
+        });
+
+        TopLevel(commands).Should().Equal(new Dictionary<string, long> { ["evalsha"] = 2 });
     }
 
     [Test]

@@ -111,6 +111,17 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
             {
                 return false;
             }
+            var idleDeadline = changes.IdleDeadline;
+            if (changes.RequiresLiveAt is not null)
+            {
+                // A session the request did not load: SessionChanges checks it as a load would (liveness, immutables, the
+                // key limit, the idle refresh) on a throwaway copy, before anything is written.
+                var copy = stored.ToRecord();
+                if (!changes.CanApplyTo(copy))
+                    return false;
+                changes.ApplyTo(copy);
+                idleDeadline = copy.IdleDeadline;
+            }
             if (changes.Cleared)
                 stored.Values.Clear();
             foreach (var key in changes.DeletedKeys)
@@ -125,7 +136,7 @@ public sealed class CopyingMemoryDatabase : ISessionDatabase, ISessionCounter, I
                 Put(stored.Flashes, flash.Key, flash.Value);
             if (changes.MovesAbsoluteDeadline)
                 stored.AbsoluteDeadline = changes.AbsoluteDeadline;
-            if (changes.IdleDeadline is { } idle)
+            if (idleDeadline is { } idle)
                 stored.IdleDeadline = idle;
             if (changes.BindsUser)
             {

@@ -6,8 +6,8 @@ using StackExchange.Redis;
 namespace Sessions.Benchmarks;
 
 /// <summary>
-/// Server CPU per Redis commit: runs commits of the two shapes a request makes (a create with one value; one value set on
-/// an existing session) through <see cref="RedisSessionDatabase"/> against a redis-server of its own, and prints what
+/// Server CPU per Redis commit: runs commits of the shapes a request makes (a create with one value; one value set on
+/// an existing session, loaded first or started deferred) through <see cref="RedisSessionDatabase"/> against a redis-server of its own, and prints what
 /// <c>INFO commandstats</c> says each <c>EVALSHA</c> cost (loads are HGETALL, so every EVALSHA is a commit).
 /// </summary>
 internal static class CommitCost
@@ -40,7 +40,14 @@ internal static class CommitCost
             await session.CommitAsync();
         });
 
-        Console.WriteLine($"commit cost: create {created}; set {set} (redis-server CPU per EVALSHA, {commits:N0} commits each)");
+        var deferred = await MeasureAsync(stats, commits, async i =>
+        {
+            var request = carrier.Next(cookie);
+            sessions.StartDeferred(request).Set("counter", i);
+            await sessions.CommitAsync(request);
+        });
+
+        Console.WriteLine($"commit cost: create {created}; set {set}; deferred set {deferred} (redis-server CPU per EVALSHA, {commits:N0} commits each)");
     }
 
     // A warm-up first (the script cache, the connection), then the counted run between CONFIG RESETSTAT and INFO.

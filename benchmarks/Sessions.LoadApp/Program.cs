@@ -50,7 +50,7 @@ switch (mode)
         var sessions = app.Services.GetRequiredService<SessionManager>();
         app.MapGet("/set", async context =>
         {
-            (await sessions.StartAsync(context)).Set("name", "iris");
+            sessions.StartDeferred(context).Set("name", "iris"); // writes only: one database call, no load
             await context.Response.WriteAsync(SetBody);
         });
         app.MapGet("/get", async context =>

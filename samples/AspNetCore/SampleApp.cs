@@ -43,7 +43,7 @@ public static class SampleApp
 
         app.MapGet("/set", async context =>
         {
-            var session = await sessions.StartAsync(context);
+            var session = sessions.StartDeferred(context); // writes only: one database call
             session.Set("name", "iris");
             await WriteTextAsync(context, "All ok session setted to: " + session.GetString("name"));
         });
@@ -62,7 +62,7 @@ public static class SampleApp
 
         app.MapGet("/clear", async context =>
         {
-            var session = await sessions.StartAsync(context);
+            var session = sessions.StartDeferred(context); // writes only: one database call
             session.Clear();
             await WriteTextAsync(context, "cleared");
         });
@@ -75,7 +75,7 @@ public static class SampleApp
 
         app.MapGet("/set_immutable", async context =>
         {
-            var session = await sessions.StartAsync(context);
+            var session = sessions.StartDeferred(context); // writes only: one database call
             session.SetImmutable("businessEdit", BusinessModel.Defaults());
             // Changing what Get returned does not change the session: the value is immutable.
             session.Get<List<BusinessModel>>("businessEdit")[0].Name = "Gabriel";
@@ -100,7 +100,7 @@ public static class SampleApp
             if (await RequireKeyAsync(context) is not { } key)
                 return;
             var value = context.Request.Query["value"].ToString();
-            var session = await sessions.StartAsync(context);
+            var session = sessions.StartDeferred(context);
             session.SetFlash(key, value);
             await WriteTextAsync(context, $"flash set: {key}={value}");
         });
@@ -174,6 +174,7 @@ public static class SampleApp
 internal readonly struct ContextSessions(SessionManager sessions, HttpContext context) : IRequestSessions
 {
     public ValueTask<Session> StartAsync() => sessions.StartAsync(context);
+    public Session StartDeferred() => sessions.StartDeferred(context);
     public ValueTask<bool> ShiftExpirationAsync() => sessions.ShiftExpirationAsync(context);
     public ValueTask<bool> DestroyAsync() => sessions.DestroyAsync(context);
     public ValueTask<bool> RenewIdAsync() => sessions.RenewIdAsync(context);

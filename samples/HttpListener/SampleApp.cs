@@ -53,6 +53,8 @@ public static class SampleApp
     private readonly struct ListenerSessions(SessionManager sessions, HttpListenerContext context) : IRequestSessions
     {
         public ValueTask<Session> StartAsync() => sessions.StartAsync(context);
+
+        public Session StartDeferred() => sessions.StartDeferred(context);
         public ValueTask<bool> ShiftExpirationAsync() => sessions.ShiftExpirationAsync(context);
         public ValueTask<bool> DestroyAsync() => sessions.DestroyAsync(context);
         public ValueTask<bool> RenewIdAsync() => sessions.RenewIdAsync(context);

@@ -44,6 +44,8 @@ public static class SampleApp
     private readonly struct OwinSessions(SessionManager sessions, IDictionary<string, object> environment) : IRequestSessions
     {
         public ValueTask<Session> StartAsync() => sessions.StartAsync(environment);
+
+        public Session StartDeferred() => sessions.StartDeferred(environment);
         public ValueTask<bool> ShiftExpirationAsync() => sessions.ShiftExpirationAsync(environment);
         public ValueTask<bool> DestroyAsync() => sessions.DestroyAsync(environment);
         public ValueTask<bool> RenewIdAsync() => sessions.RenewIdAsync(environment);

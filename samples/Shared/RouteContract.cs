@@ -14,6 +14,7 @@ internal readonly record struct RouteResult(int StatusCode, string? ContentType,
 internal interface IRequestSessions
 {
     ValueTask<Session> StartAsync();
+    Session StartDeferred();
     ValueTask<bool> ShiftExpirationAsync();
     ValueTask<bool> DestroyAsync();
     ValueTask<bool> RenewIdAsync();
@@ -59,7 +60,7 @@ internal static class RouteContract
                 return new RouteResult(200, TextPlain, Routes.List);
             case "/set":
             {
-                var session = await sessions.StartAsync().ConfigureAwait(false);
+                var session = sessions.StartDeferred(); // writes only: one database call
                 session.Set("name", "iris");
                 return Ok("All ok session setted to: " + session.GetString("name"));
             }
@@ -75,7 +76,7 @@ internal static class RouteContract
             }
             case "/clear":
             {
-                var session = await sessions.StartAsync().ConfigureAwait(false);
+                var session = sessions.StartDeferred(); // writes only: one database call
                 session.Clear();
                 return Ok("cleared");
             }
@@ -85,7 +86,7 @@ internal static class RouteContract
                 return Ok("destroyed: " + (await sessions.DestroyAsync().ConfigureAwait(false) ? "true" : "false"));
             case "/set_immutable":
             {
-                var session = await sessions.StartAsync().ConfigureAwait(false);
+                var session = sessions.StartDeferred(); // writes only: one database call
                 session.SetImmutable("businessEdit", BusinessModel.Defaults());
                 // Changing what Get returned does not change the session: the value is immutable.
                 session.Get<List<BusinessModel>>("businessEdit")[0].Name = "Gabriel";
@@ -105,7 +106,7 @@ internal static class RouteContract
                 if (key.Length == 0)
                     return MissingKey();
                 var value = QueryValue(query, "value");
-                var session = await sessions.StartAsync().ConfigureAwait(false);
+                var session = sessions.StartDeferred();
                 session.SetFlash(key, value);
                 return Ok($"flash set: {key}={value}");
             }
