@@ -9,7 +9,7 @@ namespace Sessions.Redis;
 /// <see cref="SessionValueCodec"/> bytes (ORDER is the insertion rank, so the order survives a reload although Redis
 /// hashes keep none); <c>#a</c> absolute deadline and <c>#i</c> idle deadline (UTC ticks, <c>#a</c> empty for none),
 /// <c>#am</c> and <c>#im</c> the same deadlines in Unix milliseconds (the scripts compute the key's expiry from these, so
-/// no tick count ever goes through Lua's double arithmetic), <c>#v</c> version, <c>#n</c> the last insertion rank handed
+/// no tick count ever goes through Lua's double arithmetic), <c>#n</c> the last insertion rank handed
 /// out, <c>#s</c> the payload of the values and flashes as <see cref="SessionValueCodec.PayloadSize"/> counts it (key
 /// bytes plus codec bytes; the ORDER prefix is not counted), <c>#c</c> the token of the change set that created the session,
 /// <c>#u</c> the user the session is signed in as and <c>#ui</c> when (UTC ticks), both absent when it is not (see
@@ -44,8 +44,11 @@ internal static class RedisScripts
     /// the key limit, and {-2, field} when a plain value would replace an immutable one. An unloaded session's commit that
     /// moved the idle deadline of a signed-in session returns {user, end in Unix ms} instead of 1 (its index entry follows). Nothing is
     /// written before every check passed.
-    /// Only the deadlines the request moved are written, and the size, rank counter and token only when they change; the
-    /// key's expiry is then recomputed from the stored and new deadlines (the earlier of the two, plus the slack).
+    /// Only the deadlines the request moved are written, and the size, rank counter and token only when they change (no
+    /// version is kept: nothing reads it; a <c>#v</c> field left by an earlier layout is ignored); the key's expiry is then
+    /// recomputed from the stored and new deadlines (the earlier of the two, plus the slack). The script reads everything it
+    /// needs with one <c>HMGET</c> and writes with one <c>HSET</c>, and makes no table or string it can do without: its
+    /// own work is most of the server's CPU per commit.
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
@@ -57,87 +60,78 @@ internal static class RedisScripts
         local first = 14 + n
         local user = first + 3 * sets
         local liveAt = tonumber(ARGV[user + 2])
-        -- One read: the metadata this commit uses and the current value of every field it deletes or sets. The token
-        -- only matters to a create, and a stored deadline only when the other one moves (it bounds the new expiry), or
-        -- when the request did not load the session (both: it must be live; and the user, whose index may follow).
-        local fields = {'#i', '#s', '#v', '#n'}
-        if isNew then fields[#fields + 1] = '#c' end
-        if liveAt then
-          fields[#fields + 1] = '#am'
-          fields[#fields + 1] = '#im'
-          fields[#fields + 1] = '#u'
-        else
-          if movesIdle and not movesAbsolute then fields[#fields + 1] = '#am' end
-          if movesAbsolute and not movesIdle then fields[#fields + 1] = '#im' end
-        end
-        local meta = #fields
-        for j = 1, n do fields[#fields + 1] = ARGV[12 + j] end
-        for j = 0, sets - 1 do fields[#fields + 1] = ARGV[first + 3 * j] end
+        -- One read: the metadata, then the current value of every field this commit deletes, then of every field it sets.
+        local fields = {'#i', '#im', '#am', '#s', '#n', '#c', '#u'}
+        for j = 13, 12 + n do fields[#fields + 1] = ARGV[j] end
+        for j = first, user - 1, 3 do fields[#fields + 1] = ARGV[j] end
         local current = redis.call('HMGET', key, unpack(fields))
-        local metadata = {}
-        for k = 1, meta do metadata[fields[k]] = current[k] end
-        local exists = current[1] ~= false
+        local exists = current[1]
         if isNew then
           if exists then
-            if metadata['#c'] ~= ARGV[11] then return 0 end
+            if current[6] ~= ARGV[11] then return 0 end
           elseif redis.call('EXISTS', KEYS[2]) == 1 then
             return 0
           end
         elseif not exists then
           return 0
         end
+        local im, am = tonumber(current[2]), tonumber(current[3])
         if liveAt then
-          local im, am = tonumber(metadata['#im']), tonumber(metadata['#am'])
           if not im or im <= liveAt or (am and am <= liveAt) then return 0 end
           -- As for a loaded session: the idle deadline is stored once it moves by a tenth of the idle timeout.
           movesIdle = tonumber(ARGV[8]) - im >= (tonumber(ARGV[8]) - liveAt) / 10
         end
+        local size = tonumber(current[4]) or 0
+        local counter = tonumber(current[5]) or 0
+        local projected = size
         -- What a stored field counts: its key's bytes (the name without its v/f) and the codec bytes (after ORDER:).
-        local function payload(f, stored)
-          local colon = string.find(stored, ':', 1, true) or 0
-          return string.len(f) - 1 + string.len(stored) - colon
-        end
-        local size = tonumber(metadata['#s'] or '0') or 0
-        local version = tonumber(metadata['#v'] or '0') or 0
-        local counter = tonumber(metadata['#n'] or '0') or 0
-        local old = {}
-        for k = meta + 1, #fields do old[fields[k]] = current[k] end
-        local removed = {}
-        if ARGV[2] == '1' or ARGV[3] == '1' then
-          local all = redis.call('HGETALL', key)
-          for k = 1, #all, 2 do
-            local c = string.sub(all[k], 1, 1)
-            if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then removed[all[k]] = payload(all[k], all[k + 1]) end
+        local removed, deletes = nil, nil
+        if n > 0 or ARGV[2] == '1' or ARGV[3] == '1' then
+          removed, deletes = {}, {}
+          if ARGV[2] == '1' or ARGV[3] == '1' then
+            local all = redis.call('HGETALL', key)
+            for k = 1, #all, 2 do
+              local c = string.sub(all[k], 1, 1)
+              if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then
+                removed[all[k]] = true
+                projected = projected - (#all[k] - 1 + #all[k + 1] - (string.find(all[k + 1], ':', 1, true) or 0))
+                deletes[#deletes + 1] = all[k]
+              end
+            end
+          end
+          for j = 1, n do
+            local f, old = ARGV[12 + j], current[7 + j]
+            if old and not removed[f] then
+              removed[f] = true
+              projected = projected - (#f - 1 + #old - (string.find(old, ':', 1, true) or 0))
+              deletes[#deletes + 1] = f
+            end
           end
         end
-        for j = 1, n do
-          local f = ARGV[12 + j]
-          if old[f] then removed[f] = payload(f, old[f]) end
-        end
-        local projected = size
-        for _, length in pairs(removed) do projected = projected - length end
         local writes = {}
         local added = 0
         for j = 0, sets - 1 do
-          local f = ARGV[first + 3 * j]
+          local a = first + 3 * j
+          local f = ARGV[a]
+          local old = current[8 + n + j]
           local order = nil
-          if liveAt and not removed[f] and old[f] and string.sub(f, 1, 1) == 'v' then
-            local stored = old[f]
-            local colon = string.find(stored, ':', 1, true) or 0
-            if string.sub(stored, colon + 1, colon + 1) == 'i' and string.sub(ARGV[first + 3 * j + 1], 1, 1) ~= 'i' then return {-2, f} end
-          end
-          if removed[f] or not old[f] then added = added + 1 end
-          if not removed[f] and old[f] then
-            projected = projected - payload(f, old[f])
-            order = string.match(old[f], '^(%d+):')
+          if old and not (removed and removed[f]) then
+            local colon = string.find(old, ':', 1, true)
+            if colon then
+              order = string.sub(old, 1, colon - 1)
+              if liveAt and string.byte(f, 1) == 118 and string.byte(old, colon + 1) == 105 and string.byte(ARGV[a + 1], 1) ~= 105 then return {-2, f} end
+            end
+            projected = projected - (#f - 1 + #old - (colon or 0))
+          else
+            added = added + 1
           end
           if not order then
             counter = counter + 1
             order = string.format('%d', counter)
           end
-          projected = projected + tonumber(ARGV[first + 3 * j + 2])
+          projected = projected + tonumber(ARGV[a + 2])
           writes[#writes + 1] = f
-          writes[#writes + 1] = order .. ':' .. ARGV[first + 3 * j + 1]
+          writes[#writes + 1] = order .. ':' .. ARGV[a + 1]
         end
         -- A commit that does not grow the payload passes even over the limit (a limit lowered since), so it can shrink it.
         if projected > tonumber(ARGV[10]) and projected > size then return -1 end
@@ -147,40 +141,33 @@ internal static class RedisScripts
           for _, m in ipairs(redis.call('HMGET', key, '#a', '#am', '#i', '#im', '#v', '#n', '#s', '#c', '#u', '#ui')) do
             if m then held = held - 1 end
           end
-          for _ in pairs(removed) do held = held - 1 end
+          if deletes then held = held - #deletes end
           if held + added > tonumber(ARGV[user + 3]) then return -3 end
         end
-        local deletes = {}
-        for f in pairs(removed) do deletes[#deletes + 1] = f end
-        if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
+        if deletes and #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
         if projected < 0 then projected = 0 end
-        local am, im = metadata['#am'], metadata['#im']
         if movesAbsolute then
           writes[#writes + 1] = '#a'
           writes[#writes + 1] = ARGV[5]
           writes[#writes + 1] = '#am'
           writes[#writes + 1] = ARGV[6]
-          am = ARGV[6]
+          am = tonumber(ARGV[6])
         end
         if movesIdle then
           writes[#writes + 1] = '#i'
           writes[#writes + 1] = ARGV[7]
           writes[#writes + 1] = '#im'
           writes[#writes + 1] = ARGV[8]
-          im = ARGV[8]
+          im = tonumber(ARGV[8])
         end
         -- Only what changes is written: an unchanged size or rank counter, or the token of a retried create, is left as is.
-        local s = string.format('%d', projected)
-        if s ~= metadata['#s'] then
+        if projected ~= size or not current[4] then
           writes[#writes + 1] = '#s'
-          writes[#writes + 1] = s
+          writes[#writes + 1] = string.format('%d', projected)
         end
-        writes[#writes + 1] = '#v'
-        writes[#writes + 1] = string.format('%d', version + 1)
-        local c = string.format('%d', counter)
-        if c ~= metadata['#n'] then
+        if counter ~= tonumber(current[5]) then
           writes[#writes + 1] = '#n'
-          writes[#writes + 1] = c
+          writes[#writes + 1] = string.format('%d', counter)
         end
         if not exists then
           writes[#writes + 1] = '#c'
@@ -192,17 +179,16 @@ internal static class RedisScripts
           writes[#writes + 1] = '#ui'
           writes[#writes + 1] = ARGV[user + 1]
         end
-        redis.call('HSET', key, unpack(writes))
+        if #writes > 0 then redis.call('HSET', key, unpack(writes)) end
         local at = nil
         if movesAbsolute or movesIdle then
           -- Milliseconds since 1970 stay far below 2^53: exact in Lua's doubles.
-          at = tonumber(im)
-          local absolute = tonumber(am)
-          if absolute and (not at or absolute < at) then at = absolute end
+          at = im
+          if am and (not at or am < at) then at = am end
           if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[9]))) end
         end
         if not exists and ARGV[#ARGV] ~= '' then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
-        if liveAt and movesIdle and metadata['#u'] then return {metadata['#u'], string.format('%d', at)} end
+        if liveAt and movesIdle and current[7] then return {current[7], string.format('%d', at)} end
         return 1
         """);
 
