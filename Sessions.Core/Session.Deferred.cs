@@ -50,6 +50,7 @@ public sealed partial class Session
                 if (changes is not null)
                 {
                     changes.CheckUnloaded(live.Record); // throws, leaving the session unloaded, when a write breaks a rule of the stored session
+                    changes.RequiresLiveAt = null; // a failed commit's: the session is loaded now
                     changes.ApplyTo(live.Record);
                 }
                 _record = live.Record;
