@@ -78,6 +78,18 @@ public static class SessionIds
     /// <summary><see cref="Hash"/> as 43 base64url characters (no padding), for databases whose keys are text.</summary>
     public static string HashText(string id)
     {
+#if NET
+        if (id is null)
+            throw new ArgumentNullException(nameof(id));
+        if (id.Length <= MaxLength)
+        {
+            // Every database names the session by this on every call: hashed on the stack, one allocation (the string).
+            Span<byte> utf8 = stackalloc byte[MaxLength * 3];
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(utf8[..System.Text.Encoding.UTF8.GetBytes(id, utf8)], hash);
+            return HashText(hash);
+        }
+#endif
         var chars = new char[DefaultLength];
         Encode(Hash(id), chars);
         return new string(chars);
@@ -89,7 +101,11 @@ public static class SessionIds
     {
         if (hash.Length != 32)
             throw new ArgumentException($"A session ID hash is 32 bytes (SHA-256), not {hash.Length}.", nameof(hash));
+#if NET
+        Span<char> chars = stackalloc char[DefaultLength];
+#else
         var chars = new char[DefaultLength];
+#endif
         Encode(hash, chars);
         return new string(chars);
     }

@@ -288,7 +288,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             if (!movesAbsolute && idle is null && !changes.HasDataChanges && !changes.BindsUser)
                 return new(RunAsync("commit", db => db.HashExistsAsync(key, "#i"), cancellationToken));
         }
-        var args = new List<RedisValue>(16 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 3 * (changes.SetValues.Count + changes.SetFlashes.Count))
+        var args = new List<RedisValue>(20 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 3 * (changes.SetValues.Count + changes.SetFlashes.Count))
         {
             changes.IsNew ? "1" : "0",
             changes.Cleared ? "1" : "0",
@@ -632,8 +632,8 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     {
         if (deadline is { } at)
         {
-            args.Add(at.UtcTicks.ToString(CultureInfo.InvariantCulture));
-            args.Add(at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+            args.Add(at.UtcTicks); // a RedisValue holds a long as it is and writes its digits: no string per commit
+            args.Add(at.ToUnixTimeMilliseconds());
         }
         else
         {

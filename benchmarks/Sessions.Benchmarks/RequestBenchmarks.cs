@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Sessions.Benchmarks;
 
 /// <summary>
-/// One request's session work on an existing session: ours (Start + Get + Set + commit) against ASP.NET Core's
-/// DistributedSession doing the same (LoadAsync + TryGetValue + Set + CommitAsync), each on a database and the
+/// One request's session work on an existing session: ours (Start + Get + Set + commit, or StartDeferred + Set + commit for
+/// a request that only writes) against ASP.NET Core's DistributedSession doing the same (LoadAsync + TryGetValue + Set + CommitAsync), each on a database and the
 /// IDistributedCache a subclass provides. Each category has its own baseline. The methods return ValueTask so the
 /// harness allocates nothing of its own when the work completes synchronously.
 /// </summary>
@@ -86,6 +86,25 @@ public abstract class RequestBenchmarks
         var found = session.GetString("name", "").Length > 0;
         await session.CommitAsync();
         return found;
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("write-only")]
+    public async ValueTask<bool> AspNetCore_WriteOnly()
+    {
+        var session = NewAspNetSession(isNew: false);
+        await session.LoadAsync(); // DistributedSession loads before any write (synchronously, without this)
+        session.Set("counter", BitConverter.GetBytes(++_counter));
+        await session.CommitAsync();
+        return session.IsAvailable;
+    }
+
+    [Benchmark, BenchmarkCategory("write-only")]
+    public async ValueTask<bool> Sessions_WriteOnly()
+    {
+        var session = Sessions.StartDeferred(_carrier.Next(Cookie)); // no load: the commit applies the write if the session is live
+        session.Set("counter", ++_counter);
+        await session.CommitAsync();
+        return session.IsLoaded;
     }
 
     private DistributedSession NewAspNetSession(bool isNew) =>
