@@ -2,14 +2,18 @@
 # End-to-end load runs with wrk on loopback. The same Kestrel endpoints (/get reads name, /set writes it) run with no
 # session (the floor), with Sessions, and with ASP.NET Core's session middleware, on the memory store, then on Redis
 # (a redis-server started here), then Sessions on the embedded SQLite store; each for the same duration and connections.
+# The whole sequence runs ROUNDS times (servers restarted each time); every ratio is taken within one round, against
+# the floor and ASP.NET Core of that round, and the table shows the median over the rounds, then each round's ratios:
+# on a shared 2-core machine one round alone can move by 15 % or more.
 # Prints requests/s, median latency, ratios to the floor and to ASP.NET Core, and Redis commands per request: the
-# commands clients sent (MONITOR over 100 requests after each run; commands a Lua script runs inside are not round
-# trips) and every command the server executed during the run, script-internal ones included (INFO commandstats).
-#   benchmarks/load/run.sh [seconds=10] [connections=32]
+# commands clients sent (MONITOR over 100 requests after the first round's run; commands a Lua script runs inside are
+# not round trips) and every command the server executed during the run, script-internal ones included (INFO commandstats).
+#   benchmarks/load/run.sh [seconds=10] [connections=32] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
 CONNECTIONS=${2:-32}
+ROUNDS=${3:-3}
 for tool in wrk redis-server redis-cli curl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y wrk redis-server curl" >&2; exit 1; }
 done
@@ -37,8 +41,8 @@ sample_commands() { # url cookie
 }
 
 declare -A RPS LAT CPR TOP
-run() { # mode store
-  local mode=$1 store=$2 port pid cookie route out requests calls
+run() { # mode store round
+  local mode=$1 store=$2 round=$3 port pid cookie route out requests calls
   port=$(free_port)
   dotnet "$APP" --urls "http://127.0.0.1:$port" --mode "$mode" --store "$store" --redis "127.0.0.1:$REDIS_PORT" --db "$WORK/sessions.db" >"$WORK/app.log" 2>&1 &
   pid=$!
@@ -46,32 +50,44 @@ run() { # mode store
   # One session, established by /set; every request then carries its cookie.
   cookie=$(curl -s -D - -o /dev/null "http://127.0.0.1:$port/set" | tr -d '\r' | awk -F'[:;] *' 'tolower($1)=="set-cookie"{print $2; exit}')
   for route in get set; do
-    wrk -t1 -c"$CONNECTIONS" -d2s ${cookie:+-H "Cookie: $cookie"} "http://127.0.0.1:$port/$route" >/dev/null  # warm-up
+    wrk -t1 -c"$CONNECTIONS" -d5s ${cookie:+-H "Cookie: $cookie"} "http://127.0.0.1:$port/$route" >/dev/null  # warm-up, long enough for the JIT to finish tiering up
     redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
     out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency ${cookie:+-H "Cookie: $cookie"} "http://127.0.0.1:$port/$route")
     calls=$(redis_calls)
     requests=$(awk '/requests in/{print $1}' <<<"$out")
-    RPS[$mode/$store/$route]=$(awk '/Requests\/sec/{print $2}' <<<"$out")
-    LAT[$mode/$store/$route]=$(awk '/ 50%/{print $2}' <<<"$out")
+    RPS[$mode/$store/$route/$round]=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+    LAT[$mode/$store/$route/$round]=$(awk '/ 50%/{print $2}' <<<"$out")
     CPR[$mode/$store/$route]=$(awk -v c="$calls" -v r="$requests" 'BEGIN { printf "%.2f", c / r }')
-    TOP[$mode/$store/$route]=$(sample_commands "http://127.0.0.1:$port/$route" "$cookie")
+    if [ "$round" = 1 ]; then TOP[$mode/$store/$route]=$(sample_commands "http://127.0.0.1:$port/$route" "$cookie"); fi
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-run none memory
-for store in memory redis; do run sessions "$store"; run aspnet "$store"; done
-run sessions embedded
+for round in $(seq "$ROUNDS"); do
+  run none memory "$round"
+  for store in memory redis; do run sessions "$store" "$round"; run aspnet "$store" "$round"; done
+  run sessions embedded "$round"
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and the server, $(date -u +%Y-%m-%d)"
-printf '%-24s %-5s %11s %9s %9s %11s %12s %12s\n' "server" "route" "requests/s" "p50" "vs floor" "vs ASP.NET" "redis RT/req" "cmds(+lua)"
+echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and the server, $(date -u +%Y-%m-%d), median of $ROUNDS rounds"
+printf '%-24s %-5s %11s %9s %9s %11s %12s %12s   %s\n' "server" "route" "requests/s" "p50" "vs floor" "vs ASP.NET" "redis RT/req" "cmds(+lua)" "per round: vs floor / vs ASP.NET"
 for route in get set; do
-  floor=${RPS[none/memory/$route]}
   for key in none/memory sessions/memory aspnet/memory sessions/redis aspnet/redis sessions/embedded; do
     store=${key#*/}
-    aspnet=${RPS[aspnet/$store/$route]:-${RPS[aspnet/memory/$route]}}
-    r=${RPS[$key/$route]}
-    awk -v k="$key" -v rt="/$route" -v r="$r" -v l="${LAT[$key/$route]}" -v f="$floor" -v a="$aspnet" -v c="${CPR[$key/$route]}" -v t="${TOP[$key/$route]}" \
-      'BEGIN { printf "%-24s %-5s %11s %9s %8.2fx %10.2fx %12s %12s\n", k, rt, r, l, r / f, r / a, t, c }'
+    rates="" latencies="" floors="" aspnets="" rounds=""
+    for round in $(seq "$ROUNDS"); do
+      r=${RPS[$key/$route/$round]}
+      f=${RPS[none/memory/$route/$round]}
+      a=${RPS[aspnet/$store/$route/$round]:-${RPS[aspnet/memory/$route/$round]}}
+      rates+=" $r"; latencies+=" ${LAT[$key/$route/$round]}"
+      floors+=" $(awk -v r="$r" -v f="$f" 'BEGIN { printf "%.3f", r / f }')"
+      aspnets+=" $(awk -v r="$r" -v a="$a" 'BEGIN { printf "%.3f", r / a }')"
+      rounds+=" $(awk -v r="$r" -v f="$f" -v a="$a" 'BEGIN { printf "%.2f/%.2f", r / f, r / a }')"
+    done
+    # Latencies carry units (us, ms): the median round by throughput gives its own p50.
+    awk -v k="$key" -v rt="/$route" -v r="$(median <<<"$rates")" -v f="$(median <<<"$floors")" -v a="$(median <<<"$aspnets")" \
+      -v c="${CPR[$key/$route]}" -v t="${TOP[$key/$route]}" -v l="$(paste -d' ' <(tr ' ' '\n' <<<"${rates# }") <(tr ' ' '\n' <<<"${latencies# }") | sort -g | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $2 }')" -v rounds="$rounds" \
+      'BEGIN { printf "%-24s %-5s %11.0f %9s %8.2fx %10.2fx %12s %12s  %s\n", k, rt, r, l, f, a, t, c, rounds }'
   done
 done
