@@ -128,7 +128,8 @@ public sealed partial class Session : IAsyncDisposable
 
     /// <summary>
     /// Whether this request knows the stored session: <see langword="false"/> only for a session started with
-    /// <see cref="SessionManager.StartDeferred"/> from a cookie, until <see cref="LoadAsync"/> (or the commit) finds it.
+    /// <see cref="SessionManager.StartDeferred"/> from a cookie and not loaded (<see cref="LoadAsync"/>). A commit that finds
+    /// the cookie's session gone stores the writes as a new session, which is then loaded.
     /// </summary>
     public bool IsLoaded
     {
@@ -206,7 +207,7 @@ public sealed partial class Session : IAsyncDisposable
     {
         if (!_strategy.TracksChanges)
             return;
-        if (Volatile.Read(ref _moreCandidates) is not null)
+        if (Volatile.Read(ref _moreCandidates) is not null && Volatile.Read(ref _changes) is not null)
             await LoadAsync(cancellationToken).ConfigureAwait(false); // several cookie values: the load picks the live one
         SessionChanges? changes;
         string id;
