@@ -1,6 +1,7 @@
-// dotnet Sessions.LoadApp.dll --urls http://127.0.0.1:PORT --mode none|sessions|aspnet [--store memory|redis|embedded]
+// dotnet Sessions.LoadApp.dll --urls http://127.0.0.1:PORT --mode none|sessions|aspnet|raw [--store memory|redis|embedded]
 //     [--redis HOST:PORT] [--db PATH]
-// /set writes name=iris, /get reads it: the same two routes in every mode.
+// /set writes name=iris, /get reads it: the same two routes in every mode. raw is no session library at all, one plain
+// StackExchange.Redis command per request (HGETALL for /get, HSET for /set): what one Redis round trip costs a request.
 using Sessions;
 using Sessions.AspNetCore;
 using Sessions.Redis;
@@ -9,7 +10,7 @@ using Sessions.Sqlite;
 var mode = Option("--mode") ?? "sessions";
 var store = Option("--store") ?? "memory";
 var redis = Option("--redis") ?? "127.0.0.1:6379";
-if (store is not ("memory" or "redis" or "embedded") || (store == "embedded" && mode == "aspnet"))
+if (store is not ("memory" or "redis" or "embedded") || (store == "embedded" && mode == "aspnet") || (mode == "raw" && store != "redis"))
 {
     Console.Error.WriteLine($"Unknown --store '{store}' for --mode {mode} (memory, redis; embedded for sessions only).");
     return 2;
@@ -35,8 +36,11 @@ switch (mode)
         break;
     case "none":
         break;
+    case "raw":
+        builder.Services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(redis));
+        break;
     default:
-        Console.Error.WriteLine($"Unknown --mode '{mode}' (none, sessions, aspnet).");
+        Console.Error.WriteLine($"Unknown --mode '{mode}' (none, sessions, aspnet, raw).");
         return 2;
 }
 var app = builder.Build();
@@ -69,6 +73,15 @@ switch (mode)
             await context.Session.LoadAsync();
             await context.Response.WriteAsync(GetPrefix + (context.Session.GetString("name") ?? ""));
         });
+        break;
+    case "raw":
+        var raw = app.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase();
+        app.MapGet("/set", async context =>
+        {
+            await raw.HashSetAsync("raw", "name", "iris");
+            await context.Response.WriteAsync(SetBody);
+        });
+        app.MapGet("/get", async context => await context.Response.WriteAsync(GetPrefix + await raw.HashGetAsync("raw", "name")));
         break;
     default:
         app.MapGet("/set", async context => await context.Response.WriteAsync(SetBody));
