@@ -343,9 +343,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             if (result[0].Resp2Type == ResultType.Integer)
                 throw new SessionImmutableValueException(((string)result[1]!).Substring(1)); // {-2, field}: the field is v + key
             // {user, end}: an unloaded session's commit moved the idle deadline of a signed-in session; its index entry follows.
-            var user = (string)result[0]!;
-            var endsAt = (long)result[1];
-            await RunAsync("commit", db => new IndexUpdate(user, SessionIds.HashText(id), endsAt, null, null).SendAsync(this, db), CancellationToken.None).ConfigureAwait(false);
+            await MoveIndexEntryAsync("commit", (string)result[0]!, id, (long)result[1]).ConfigureAwait(false);
             return true;
         }
         return (long)result switch
@@ -356,6 +354,10 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             _ => false,
         };
     }
+
+    /// <summary>A signed-in session's end moved: its entry in the user's index follows (a round trip of its own, whatever the caller's token: the session already moved).</summary>
+    private Task<bool> MoveIndexEntryAsync(string operation, string user, string id, long endsAtMilliseconds) =>
+        RunAsync(operation, db => new IndexUpdate(user, SessionIds.HashText(id), endsAtMilliseconds, null, null).SendAsync(this, db), CancellationToken.None);
 
     /// <inheritdoc />
     /// <remarks>One script run; it moves the key's TTL too.</remarks>
@@ -370,7 +372,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         var argv = args.ToArray();
         var result = await RunAsync("update expiration", db => EvaluateAsync(db, RedisScripts.UpdateExpiration, [key], argv), cancellationToken).ConfigureAwait(false);
         if (SignedInUser(result) is { } user)
-            await RunAsync("update expiration", db => new IndexUpdate(user, SessionIds.HashText(id), endsAt.ToUnixTimeMilliseconds(), null, null).SendAsync(this, db), CancellationToken.None).ConfigureAwait(false);
+            await MoveIndexEntryAsync("update expiration", user, id, endsAt.ToUnixTimeMilliseconds()).ConfigureAwait(false);
         return SignedInUser(result) is not null || (long)result == 1;
     }
 
