@@ -697,6 +697,20 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         if (Volatile.Read(ref _disposed) != 0)
             throw new ObjectDisposedException(nameof(RedisSessionDatabase));
         cancellationToken.ThrowIfCancellationRequested();
+        if (_connection.Status == TaskStatus.RanToCompletion)
+        {
+            // Connected (every call but the first few): the command goes out now, with no token or wrapper for a wait that cannot happen.
+            Task<T> work;
+            try
+            {
+                work = command(_connection.Result.GetDatabase());
+            }
+            catch (Exception e)
+            {
+                work = Task.FromException<T>(e); // failed before sending: GuardAsync turns it into the database's failure
+            }
+            return GuardAsync(work, operation, cancellationToken);
+        }
         var abandoned = new CancellationTokenSource();
         return GuardAsync(ExecuteAsync(command, abandoned.Token), operation, cancellationToken, abandoned);
     }
