@@ -100,6 +100,14 @@ public sealed partial class Session
             $"The session was started with StartDeferred and is not loaded, so reading {(key is null ? what : $"the key '{key}'")} needs the stored session: call 'await session.LoadAsync()' first, or start the session with StartAsync.");
     }
 
+    /// <summary>A read of <paramref name="key"/> (see <see cref="RequireLoaded"/>); a null key is refused first, loaded or not.</summary>
+    private void RequireLoadedFor(string key)
+    {
+        if (key is null)
+            throw new ArgumentNullException(nameof(key));
+        RequireLoaded(key, key);
+    }
+
     /// <summary>A deferred session's commit, under the lock: what a load would have checked, the database checks (see <see cref="SessionChanges.RequiresLiveAt"/>).</summary>
     private void PrepareUnloadedCommit(SessionChanges changes)
     {

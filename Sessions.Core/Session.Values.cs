@@ -6,7 +6,7 @@ public sealed partial class Session
     /// <summary>The value stored under <paramref name="key"/>, or <see langword="null"/>. An immutable value comes back as a new deep copy.</summary>
     public object? Get(string key)
     {
-        RequireLoaded(key, key);
+        RequireLoadedFor(key);
         using (Lock())
             return _record.TryGetValue(key, out var value) ? Read(value) : null;
     }
@@ -154,7 +154,7 @@ public sealed partial class Session
     /// <summary>Removes the value under <paramref name="key"/>; <see langword="true"/> when it existed.</summary>
     public bool Delete(string key)
     {
-        RequireLoaded(key, key);
+        RequireLoadedFor(key);
         using (Lock())
         {
             if (!_record.TryGetValue(key, out _))
@@ -193,7 +193,7 @@ public sealed partial class Session
     private long Add(string key, long n, bool negate)
     {
         ValidateKey(key);
-        RequireLoaded(key, key);
+        RequireLoadedFor(key);
         using (Lock())
         {
             var current = _record.TryGetValue(key, out var value) && ValueConverter.TryToInt64(Read(value), out var number) ? number : 0;
@@ -254,7 +254,7 @@ public sealed partial class Session
 
     private object? Raw(string key, out bool found)
     {
-        RequireLoaded(key, key);
+        RequireLoadedFor(key);
         using (Lock())
         {
             found = _record.TryGetValue(key, out var value);

@@ -108,6 +108,23 @@ public class DeferredStartTests
     }
 
     [Test]
+    public async Task ANullKey_IsRefused_LoadedOrNot()
+    {
+        var (manager, _, id) = await StoredSessionAsync(asynchronous: true);
+        using var __ = manager;
+
+        var deferred = manager.StartDeferred(Request("sid=" + id));
+        var loaded = await manager.StartAsync(Request("sid=" + id));
+
+        foreach (var session in new[] { deferred, loaded })
+        {
+            session.Invoking(s => s.Get(null!)).Should().Throw<ArgumentNullException>().WithParameterName("key");
+            session.Invoking(s => s.GetString(null!)).Should().Throw<ArgumentNullException>().WithParameterName("key");
+            session.Invoking(s => s.Delete(null!)).Should().Throw<ArgumentNullException>().WithParameterName("key");
+        }
+    }
+
+    [Test]
     public void OnTheMemoryDatabase_StartDeferred_IsStart()
     {
         using var manager = new SessionManager();
