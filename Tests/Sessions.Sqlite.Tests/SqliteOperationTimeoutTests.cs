@@ -207,8 +207,17 @@ public sealed class SqliteOperationTimeoutTests
     }
 
     /// <summary>After the attack: the session is as it was (nothing half-written), and every operation works again.</summary>
-    private static async Task ExpectWorkingAsync(SqliteSessionDatabase database, SessionManager manager, string id)
+    private async Task ExpectWorkingAsync(SqliteSessionDatabase database, SessionManager manager, string id)
     {
+        // Once the write lock is free: on a loaded CI machine a timed-out operation's connection was once seen still
+        // finishing its rollback a second after the attacker let go (the next commit timed out behind it).
+        using (var probe = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 10 }.ToString()))
+        {
+            probe.Open();
+            using var command = probe.CreateCommand();
+            command.CommandText = "PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE; ROLLBACK";
+            await command.ExecuteNonQueryAsync();
+        }
         var session = await manager.StartAsync(Request(id));
         session.IsNew.Should().BeFalse("no timed-out destroy or renew took effect");
         session.GetAll().Keys.Should().Equal(["name"], "no timed-out commit wrote anything");
