@@ -15,7 +15,8 @@ public sealed partial class Session
     /// <exception cref="SessionDatabaseException">The database failed (unless the configuration fails open, see <see cref="SessionConfig.DatabaseFailureMode"/>).</exception>
     /// <exception cref="SessionImmutableValueException">This request set a plain value over a stored immutable one; the session stays unloaded.</exception>
     /// <exception cref="SessionLimitExceededException">This request's writes would take the stored session past <see cref="SessionConfig.MaxKeys"/>; the session stays unloaded.</exception>
-    public ValueTask LoadAsync(CancellationToken cancellationToken = default) => IsLoaded ? default : LoadDeferredAsync(cancellationToken);
+    public ValueTask LoadAsync(CancellationToken cancellationToken = default) =>
+        _state != SessionState.Deferred ? default : LoadDeferredAsync(cancellationToken); // never deferred again once loaded: the lock is taken inside
 
     private async ValueTask LoadDeferredAsync(CancellationToken cancellationToken)
     {
@@ -28,17 +29,8 @@ public sealed partial class Session
             first = _id!;
             more = _moreCandidates;
         }
-        (string Id, SessionRecord Record)? found = null;
-        var unsaved = false;
-        try
-        {
-            found = await _manager.LoadLiveAsync(new SessionManager.CandidateIds(first, more), _database,
-                cancellationToken.CanBeCanceled ? cancellationToken : Carrier.RequestAborted).ConfigureAwait(false);
-        }
-        catch (SessionDatabaseException) when (_manager.Config.DatabaseFailureMode == SessionDatabaseFailureMode.ContinueUnsaved)
-        {
-            unsaved = true;
-        }
+        var (found, unsaved) = await _manager.LoadOrFailOpenAsync(new SessionManager.CandidateIds(first, more), _database,
+            SessionManager.RequestToken(Carrier, cancellationToken)).ConfigureAwait(false);
         using (Lock())
         {
             if (_state != SessionState.Deferred)
@@ -65,11 +57,7 @@ public sealed partial class Session
             }
             else
             {
-                // The cookie named no live session: a new one, which exists only once written (and is, when the request wrote).
-                _id = changes is null ? null : _manager.NewId();
-                _state = changes is null ? SessionState.New : SessionState.Created;
-                if (changes is not null)
-                    changes.IsNew = true;
+                BecomeNew(changes);
                 return;
             }
         }
@@ -122,13 +110,24 @@ public sealed partial class Session
         _manager.Counters.AddUnknown();
         using (Lock())
         {
-            _moreCandidates = null;
-            _id = _manager.NewId();
-            _state = SessionState.Created;
-            changes.RequiresLiveAt = null;
-            changes.IsNew = true;
-            _changes ??= changes;
+            BecomeNew(changes);
+            _changes ??= changes; // the commit took them out
         }
         return CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Under the lock: the cookie of a deferred session named no live session, so it is a new one, which exists only once
+    /// written; with <paramref name="changes"/> (the request wrote) the commit creates it under a new ID.
+    /// </summary>
+    private void BecomeNew(SessionChanges? changes)
+    {
+        _moreCandidates = null;
+        _id = changes is null ? null : _manager.NewId();
+        _state = changes is null ? SessionState.New : SessionState.Created;
+        if (changes is null)
+            return;
+        changes.RequiresLiveAt = null;
+        changes.IsNew = true;
     }
 }

@@ -115,13 +115,11 @@ public sealed partial class SessionManager : IDisposable
         var unsaved = false;
         if (current is null && (Volatile.Read(ref _lookup) is not { } lookup || !TryStartFromLookup(carrier, database, lookup, out session)))
         {
-            try
+            (var live, unsaved) = await LoadOrFailOpenAsync(ReadCandidateIds(carrier), database, RequestToken(carrier, cancellationToken)).ConfigureAwait(false);
+            if (live is { } found)
             {
-                session = await LoadFromCookieAsync(carrier, database, RequestToken(carrier, cancellationToken)).ConfigureAwait(false);
-            }
-            catch (SessionDatabaseException) when (Config.DatabaseFailureMode == SessionDatabaseFailureMode.ContinueUnsaved)
-            {
-                unsaved = true; // fail open, as configured: an empty session that is never stored
+                session = new Session(this, database, carrier, found.Record, found.Id, Session.SessionState.Loaded);
+                session.Touch(_time.GetUtcNow() + Config.IdleTimeout);
             }
         }
         return Attach(carrier, current, session ?? NewSession(carrier, database, unsaved ? Session.SessionState.Unsaved : Session.SessionState.New));
@@ -179,7 +177,7 @@ public sealed partial class SessionManager : IDisposable
     }
 
     /// <summary>The caller's token, or the request's own when the caller passed none: a client that goes away cancels the database work.</summary>
-    private static CancellationToken RequestToken(ICookieCarrier carrier, CancellationToken cancellationToken) =>
+    internal static CancellationToken RequestToken(ICookieCarrier carrier, CancellationToken cancellationToken) =>
         cancellationToken.CanBeCanceled ? cancellationToken : (carrier ?? throw new ArgumentNullException(nameof(carrier))).RequestAborted;
 
     /// <summary>The manager's clock.</summary>
@@ -196,7 +194,7 @@ public sealed partial class SessionManager : IDisposable
     /// The allocation-free path for in-process databases: finds the cookie's session by its text. Returns
     /// <see langword="true"/> when it settled the outcome (<paramref name="session"/> is the live session, or
     /// <see langword="null"/> when none of the cookie's values names one); <see langword="false"/> defers to
-    /// <see cref="LoadFromCookieAsync"/>, for a found session that has expired and must be destroyed.
+    /// <see cref="LoadLiveAsync"/>, for a found session that has expired and must be destroyed.
     /// </summary>
     private bool TryStartFromLookup(ICookieCarrier carrier, ISessionDatabase database, ISessionLookup lookup, out Session? session)
     {
@@ -206,7 +204,7 @@ public sealed partial class SessionManager : IDisposable
         var text = (transport.Read(carrier, Config) ?? string.Empty).AsSpan();
         Span<int> tried = stackalloc int[2 * MaxCookieLookups]; // (offset, length) in the header of each value looked up
         var lookups = 0;
-        // Rejections are counted once the outcome is settled here: deferring, LoadFromCookieAsync reads every value again.
+        // Rejections are counted once the outcome is settled here: deferring, StartAsync reads every value again.
         int malformed = 0, unknown = 0;
         var position = 0;
         while (transport.TryNext(text, name, ref position, out var value))
@@ -252,13 +250,20 @@ public sealed partial class SessionManager : IDisposable
         return false;
     }
 
-    private async ValueTask<Session?> LoadFromCookieAsync(ICookieCarrier carrier, ISessionDatabase database, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="LoadLiveAsync"/>, failing open as configured: with <see cref="SessionDatabaseFailureMode.ContinueUnsaved"/>
+    /// a database failure gives no session and <c>Unsaved</c>, an empty session that is never stored.
+    /// </summary>
+    internal async ValueTask<((string Id, SessionRecord Record)? Live, bool Unsaved)> LoadOrFailOpenAsync(CandidateIds candidates, ISessionDatabase database, CancellationToken cancellationToken)
     {
-        if (await LoadLiveAsync(ReadCandidateIds(carrier), database, cancellationToken).ConfigureAwait(false) is not { } live)
-            return null;
-        var session = new Session(this, database, carrier, live.Record, live.Id, Session.SessionState.Loaded);
-        session.Touch(_time.GetUtcNow() + Config.IdleTimeout);
-        return session;
+        try
+        {
+            return (await LoadLiveAsync(candidates, database, cancellationToken).ConfigureAwait(false), false);
+        }
+        catch (SessionDatabaseException) when (Config.DatabaseFailureMode == SessionDatabaseFailureMode.ContinueUnsaved)
+        {
+            return (null, true);
+        }
     }
 
     /// <summary>
