@@ -20,8 +20,9 @@ namespace Sessions.Redis;
 /// the same cluster slot). Destroy and renew leave it with the session's remaining TTL, so that a create retried after
 /// either (its first attempt applied, its reply lost) cannot bring the session back. Only creates read it.
 /// <para>
-/// Commit, Destroy and Place take two more arguments, last: a pub/sub channel and a message, which they <c>PUBLISH</c>
-/// once their change is made, in the same atomic step (see <see cref="RedisSessionEvents"/>); an empty message publishes nothing.
+/// Destroy and Place take two more arguments, last, and a create's commit takes them in its tail: a pub/sub channel and a
+/// message, which they <c>PUBLISH</c> once their change is made, in the same atomic step (see <see cref="RedisSessionEvents"/>);
+/// an empty message publishes nothing.
 /// </para>
 /// </remarks>
 internal static class RedisScripts
@@ -30,14 +31,16 @@ internal static class RedisScripts
     public const string EndedSuffix = ":ended";
 
     /// <summary>
-    /// Applies one request's changes. KEYS[1] the session key, KEYS[2] its end marker. ARGV: 1 isNew, 2 cleared,
-    /// 3 flashesCleared, 4 moves the absolute deadline (1/0), 5 absolute ticks and 6 absolute Unix ms (both empty for
-    /// none), 7 idle ticks and 8 idle Unix ms (both empty when the idle deadline did not move), 9 expiry slack ms,
-    /// 10 payload limit, 11 creation token (new sessions), then the deleted fields (count, names), then the set fields
-    /// (count, then name, stored payload and its payload size for each), then the user and the sign-in ticks of a
-    /// sign-in (both empty otherwise), then, for a session the request did not load (<see cref="SessionChanges.RequiresLiveAt"/>),
-    /// that instant in Unix ms and the key limit (both empty otherwise), then the event channel and the message of a create
-    /// (published only when this run created the key, not on a retried create). Returns 1 when applied, 0 when refused (a new
+    /// Applies one request's changes. KEYS[1] the session key and, for a create only, KEYS[2] its end marker. ARGV: 1 six
+    /// flags, each '1' or '0': new, cleared, flashes cleared, moves the absolute deadline, signs in, unloaded; 2 absolute
+    /// ticks and 3 absolute Unix ms (both empty for none or when it does not move), 4 idle ticks and 5 idle Unix ms (both
+    /// empty when the idle deadline does not move), 6 expiry slack ms, 7 payload limit, then the deleted fields (count,
+    /// names), then the set fields (count, then name and stored payload for each: its payload size is the name's bytes
+    /// less the v/f, plus the payload's), then, only where its flag says so: a create's token, event channel and message
+    /// (published only when this run created the key, not on a retried create); a sign-in's user and ticks; for a session
+    /// the request did not load (<see cref="SessionChanges.RequiresLiveAt"/>), that instant in Unix ms and the key limit.
+    /// Every argument a request does not need is left out, because each one costs the client and the server on every
+    /// commit. Returns 1 when applied, 0 when refused (a new
     /// session whose key exists, unless it is this change set's own earlier, timed-out create, or whose end marker
     /// exists; or an existing session whose key is gone: destroyed, renewed or expired, so it is never recreated; or, for
     /// an unloaded session, one past a deadline), -1 when the merged session would grow past the payload limit, -3 past
@@ -52,23 +55,29 @@ internal static class RedisScripts
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
-        local isNew = ARGV[1] == '1'
-        local movesAbsolute = ARGV[4] == '1'
-        local movesIdle = ARGV[7] ~= ''
-        local n = tonumber(ARGV[12])
-        local sets = tonumber(ARGV[13 + n])
-        local first = 14 + n
-        local user = first + 3 * sets
-        local liveAt = tonumber(ARGV[user + 2])
+        local flags = ARGV[1]
+        local isNew = string.byte(flags, 1) == 49
+        local cleared = string.byte(flags, 2) == 49
+        local flashesCleared = string.byte(flags, 3) == 49
+        local movesAbsolute = string.byte(flags, 4) == 49
+        local movesIdle = ARGV[4] ~= ''
+        local n = tonumber(ARGV[8])
+        local sets = tonumber(ARGV[9 + n])
+        local first = 10 + n
+        local tail = first + 2 * sets
+        local token, channel, message, user, signedIn, liveAt, maxKeys
+        if isNew then token, channel, message = ARGV[tail], ARGV[tail + 1], ARGV[tail + 2]; tail = tail + 3 end
+        if string.byte(flags, 5) == 49 then user, signedIn = ARGV[tail], ARGV[tail + 1]; tail = tail + 2 end
+        if string.byte(flags, 6) == 49 then liveAt, maxKeys = tonumber(ARGV[tail]), tonumber(ARGV[tail + 1]) end
         -- One read: the metadata, then the current value of every field this commit deletes, then of every field it sets.
         local fields = {'#i', '#im', '#am', '#s', '#n', '#c', '#u'}
-        for j = 13, 12 + n do fields[#fields + 1] = ARGV[j] end
-        for j = first, user - 1, 3 do fields[#fields + 1] = ARGV[j] end
+        for j = 9, 8 + n do fields[#fields + 1] = ARGV[j] end
+        for j = first, first + 2 * sets - 1, 2 do fields[#fields + 1] = ARGV[j] end
         local current = redis.call('HMGET', key, unpack(fields))
         local exists = current[1]
         if isNew then
           if exists then
-            if current[6] ~= ARGV[11] then return 0 end
+            if current[6] ~= token then return 0 end
           elseif redis.call('EXISTS', KEYS[2]) == 1 then
             return 0
           end
@@ -79,20 +88,20 @@ internal static class RedisScripts
         if liveAt then
           if not im or im <= liveAt or (am and am <= liveAt) then return 0 end
           -- As for a loaded session: the idle deadline is stored once it moves by a tenth of the idle timeout.
-          movesIdle = tonumber(ARGV[8]) - im >= (tonumber(ARGV[8]) - liveAt) / 10
+          movesIdle = tonumber(ARGV[5]) - im >= (tonumber(ARGV[5]) - liveAt) / 10
         end
         local size = tonumber(current[4]) or 0
         local counter = tonumber(current[5]) or 0
         local projected = size
         -- What a stored field counts: its key's bytes (the name without its v/f) and the codec bytes (after ORDER:).
         local removed, deletes = nil, nil
-        if n > 0 or ARGV[2] == '1' or ARGV[3] == '1' then
+        if n > 0 or cleared or flashesCleared then
           removed, deletes = {}, {}
-          if ARGV[2] == '1' or ARGV[3] == '1' then
+          if cleared or flashesCleared then
             local all = redis.call('HGETALL', key)
             for k = 1, #all, 2 do
               local c = string.sub(all[k], 1, 1)
-              if (c == 'v' and ARGV[2] == '1') or (c == 'f' and ARGV[3] == '1') then
+              if (c == 'v' and cleared) or (c == 'f' and flashesCleared) then
                 removed[all[k]] = true
                 projected = projected - (#all[k] - 1 + #all[k + 1] - (string.find(all[k + 1], ':', 1, true) or 0))
                 deletes[#deletes + 1] = all[k]
@@ -100,7 +109,7 @@ internal static class RedisScripts
             end
           end
           for j = 1, n do
-            local f, old = ARGV[12 + j], current[7 + j]
+            local f, old = ARGV[8 + j], current[7 + j]
             if old and not removed[f] then
               removed[f] = true
               projected = projected - (#f - 1 + #old - (string.find(old, ':', 1, true) or 0))
@@ -111,7 +120,7 @@ internal static class RedisScripts
         local writes = {}
         local added = 0
         for j = 0, sets - 1 do
-          local a = first + 3 * j
+          local a = first + 2 * j
           local f = ARGV[a]
           local old = current[8 + n + j]
           local order = nil
@@ -129,12 +138,12 @@ internal static class RedisScripts
             counter = counter + 1
             order = string.format('%d', counter)
           end
-          projected = projected + tonumber(ARGV[a + 2])
+          projected = projected + #f - 1 + #ARGV[a + 1]
           writes[#writes + 1] = f
           writes[#writes + 1] = order .. ':' .. ARGV[a + 1]
         end
         -- A commit that does not grow the payload passes even over the limit (a limit lowered since), so it can shrink it.
-        if projected > tonumber(ARGV[10]) and projected > size then return -1 end
+        if projected > tonumber(ARGV[7]) and projected > size then return -1 end
         if liveAt and added > 0 then
           -- The keys a load would have counted: every field but the metadata, less those this commit removes.
           local held = redis.call('HLEN', key)
@@ -142,23 +151,23 @@ internal static class RedisScripts
             if m then held = held - 1 end
           end
           if deletes then held = held - #deletes end
-          if held + added > tonumber(ARGV[user + 3]) then return -3 end
+          if held + added > maxKeys then return -3 end
         end
         if deletes and #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
         if projected < 0 then projected = 0 end
         if movesAbsolute then
           writes[#writes + 1] = '#a'
-          writes[#writes + 1] = ARGV[5]
+          writes[#writes + 1] = ARGV[2]
           writes[#writes + 1] = '#am'
-          writes[#writes + 1] = ARGV[6]
-          am = tonumber(ARGV[6])
+          writes[#writes + 1] = ARGV[3]
+          am = tonumber(ARGV[3])
         end
         if movesIdle then
           writes[#writes + 1] = '#i'
-          writes[#writes + 1] = ARGV[7]
+          writes[#writes + 1] = ARGV[4]
           writes[#writes + 1] = '#im'
-          writes[#writes + 1] = ARGV[8]
-          im = tonumber(ARGV[8])
+          writes[#writes + 1] = ARGV[5]
+          im = tonumber(ARGV[5])
         end
         -- Only what changes is written: an unchanged size or rank counter, or the token of a retried create, is left as is.
         if projected ~= size or not current[4] then
@@ -171,13 +180,13 @@ internal static class RedisScripts
         end
         if not exists then
           writes[#writes + 1] = '#c'
-          writes[#writes + 1] = ARGV[11]
+          writes[#writes + 1] = token
         end
-        if ARGV[user] ~= '' then
+        if user then
           writes[#writes + 1] = '#u'
-          writes[#writes + 1] = ARGV[user]
+          writes[#writes + 1] = user
           writes[#writes + 1] = '#ui'
-          writes[#writes + 1] = ARGV[user + 1]
+          writes[#writes + 1] = signedIn
         end
         if #writes > 0 then redis.call('HSET', key, unpack(writes)) end
         local at = nil
@@ -185,9 +194,9 @@ internal static class RedisScripts
           -- Milliseconds since 1970 stay far below 2^53: exact in Lua's doubles.
           at = im
           if am and (not at or am < at) then at = am end
-          if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[9]))) end
+          if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[6]))) end
         end
-        if not exists and ARGV[#ARGV] ~= '' then redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV]) end
+        if not exists and message ~= '' then redis.call('PUBLISH', channel, message) end -- not exists: a create, so message is set
         if liveAt and movesIdle and current[7] then return {current[7], string.format('%d', at)} end
         return 1
         """);

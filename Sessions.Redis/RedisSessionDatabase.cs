@@ -288,56 +288,68 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             if (!movesAbsolute && idle is null && !changes.HasDataChanges && !changes.BindsUser)
                 return new(RunAsync("commit", db => db.HashExistsAsync(key, "#i"), cancellationToken));
         }
-        var args = new List<RedisValue>(20 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 3 * (changes.SetValues.Count + changes.SetFlashes.Count))
-        {
-            changes.IsNew ? "1" : "0",
-            changes.Cleared ? "1" : "0",
-            changes.FlashesCleared ? "1" : "0",
-            movesAbsolute ? "1" : "0",
-        };
-        AddDeadline(args, movesAbsolute ? absolute : null);
-        AddDeadline(args, idle);
-        args.Add(_slackMilliseconds);
-        args.Add(changes.MaxPayloadBytes);
-        args.Add(changes.IsNew ? changes.Token.ToString("N") : "");
-        args.Add(changes.DeletedKeys.Count + changes.DeletedFlashes.Count);
+        var unloaded = changes.RequiresLiveAt is not null;
+        var argv = new RedisValue[9 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 2 * (changes.SetValues.Count + changes.SetFlashes.Count)
+            + (changes.IsNew ? 3 : 0) + (changes.BindsUser ? 2 : 0) + (unloaded ? 2 : 0)];
+        argv[0] = CommitFlags[(changes.IsNew ? 1 : 0) | (changes.Cleared ? 2 : 0) | (changes.FlashesCleared ? 4 : 0) | (movesAbsolute ? 8 : 0)
+            | (changes.BindsUser ? 16 : 0) | (unloaded ? 32 : 0)];
+        SetDeadline(argv, 1, movesAbsolute ? absolute : null);
+        SetDeadline(argv, 3, idle);
+        argv[5] = _slackMilliseconds;
+        argv[6] = changes.MaxPayloadBytes;
+        var i = 7;
+        argv[i++] = changes.DeletedKeys.Count + changes.DeletedFlashes.Count;
         foreach (var deleted in changes.DeletedKeys)
-            args.Add(ValueField(deleted));
+            argv[i++] = ValueField(deleted);
         foreach (var deleted in changes.DeletedFlashes)
-            args.Add(FlashField(deleted));
-        args.Add(changes.SetValues.Count + changes.SetFlashes.Count);
+            argv[i++] = FlashField(deleted);
+        argv[i++] = changes.SetValues.Count + changes.SetFlashes.Count;
         long size = 0;
         foreach (var value in changes.SetValues)
-            size += AddSet(args, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value, changes.SerializerOptions));
+            size += SetField(argv, ref i, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value, changes.SerializerOptions));
         foreach (var flash in changes.SetFlashes)
-            size += AddSet(args, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value, changes.SerializerOptions));
+            size += SetField(argv, ref i, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value, changes.SerializerOptions));
         // What this request sets is all in the merged session: over the limit alone, it is over merged too.
         if (size > changes.MaxPayloadBytes)
             throw TooLarge(changes.MaxPayloadBytes);
-        args.Add(changes.BindsUser ? changes.User : RedisValue.EmptyString);
-        args.Add(changes.BindsUser ? changes.SignedInAt.UtcTicks.ToString(CultureInfo.InvariantCulture) : RedisValue.EmptyString);
-        args.Add(changes.RequiresLiveAt is { } liveAt ? liveAt.ToUnixTimeMilliseconds() : RedisValue.EmptyString);
-        args.Add(changes.RequiresLiveAt is null ? RedisValue.EmptyString : changes.MaxKeys);
-        args.Add(_events.Channel);
-        args.Add(changes.IsNew ? _events.Message(SessionEventReason.Created, HashOfKey(key)) : RedisValue.EmptyString);
-        var argv = args.ToArray();
+        if (changes.IsNew)
+        {
+            argv[i++] = changes.Token.ToString("N");
+            argv[i++] = _events.Channel;
+            argv[i++] = _events.Message(SessionEventReason.Created, HashOfKey(key));
+        }
+        if (changes.BindsUser)
+        {
+            argv[i++] = changes.User;
+            argv[i++] = changes.SignedInAt.UtcTicks;
+        }
+        if (changes.RequiresLiveAt is { } liveAt)
+        {
+            argv[i++] = liveAt.ToUnixTimeMilliseconds();
+            argv[i++] = changes.MaxKeys;
+        }
         return new(CommitCoreAsync(id, key, argv, changes, IndexUpdateOf(id, record, changes, movesAbsolute ? absolute : record?.AbsoluteDeadline, idle), cancellationToken));
     }
 
-    private static long AddSet(List<RedisValue> args, RedisValue field, string key, byte[] payload)
+    private static long SetField(RedisValue[] argv, ref int i, RedisValue field, string key, byte[] payload)
     {
-        var size = SessionValueCodec.PayloadSize(key, payload);
-        args.Add(field);
-        args.Add(payload);
-        args.Add(size);
-        return size;
+        argv[i++] = field;
+        argv[i++] = payload;
+        return SessionValueCodec.PayloadSize(key, payload); // the script counts it again from the two lengths
     }
+
+    /// <summary>The commit script's first argument for each combination of its six flags (see <see cref="RedisScripts.Commit"/>).</summary>
+    private static readonly RedisValue[] CommitFlags = Enumerable.Range(0, 64)
+        .Select(bits => (RedisValue)string.Concat(Enumerable.Range(0, 6).Select(flag => (bits >> flag & 1) == 1 ? '1' : '0')))
+        .ToArray();
 
     private async Task<bool> CommitCoreAsync(string id, RedisKey key, RedisValue[] argv, SessionChanges changes, IndexUpdate? index, CancellationToken cancellationToken)
     {
+        // Only a create reads the end marker.
+        RedisKey[] keys = changes.IsNew ? [key, EndedKeyOf(key)] : [key];
         var result = await RunAsync("commit", db => index is null
-            ? EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv)
-            : WithIndexAsync(EvaluateAsync(db, RedisScripts.Commit, [key, EndedKeyOf(key)], argv), index.Value.SendAsync(this, db)), cancellationToken).ConfigureAwait(false);
+            ? EvaluateAsync(db, RedisScripts.Commit, keys, argv)
+            : WithIndexAsync(EvaluateAsync(db, RedisScripts.Commit, keys, argv), index.Value.SendAsync(this, db)), cancellationToken).ConfigureAwait(false);
         if (result.Resp2Type == ResultType.Array)
         {
             if (result[0].Resp2Type == ResultType.Integer)
@@ -364,12 +376,11 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     public async ValueTask<bool> UpdateExpirationAsync(string id, DateTimeOffset? absoluteDeadline, DateTimeOffset idleDeadline, CancellationToken cancellationToken)
     {
         var key = KeyOf(id);
-        var args = new List<RedisValue>(5);
-        AddDeadline(args, absoluteDeadline);
-        AddDeadline(args, idleDeadline);
+        var argv = new RedisValue[5];
+        SetDeadline(argv, 0, absoluteDeadline);
+        SetDeadline(argv, 2, idleDeadline);
         var endsAt = absoluteDeadline is { } a && a < idleDeadline ? a : idleDeadline;
-        args.Add(Math.Max(1, endsAt.ToUnixTimeMilliseconds() + _slackMilliseconds));
-        var argv = args.ToArray();
+        argv[4] = Math.Max(1, endsAt.ToUnixTimeMilliseconds() + _slackMilliseconds);
         var result = await RunAsync("update expiration", db => EvaluateAsync(db, RedisScripts.UpdateExpiration, [key], argv), cancellationToken).ConfigureAwait(false);
         if (SignedInUser(result) is { } user)
             await MoveIndexEntryAsync("update expiration", user, id, endsAt.ToUnixTimeMilliseconds()).ConfigureAwait(false);
@@ -630,18 +641,11 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
 
     /// <summary>Adds a deadline as UTC ticks (what a load reads) and Unix milliseconds (what the scripts compute expiries from); two empty strings for none.</summary>
-    private static void AddDeadline(List<RedisValue> args, DateTimeOffset? deadline)
+    private static void SetDeadline(RedisValue[] argv, int at, DateTimeOffset? deadline)
     {
-        if (deadline is { } at)
-        {
-            args.Add(at.UtcTicks); // a RedisValue holds a long as it is and writes its digits: no string per commit
-            args.Add(at.ToUnixTimeMilliseconds());
-        }
-        else
-        {
-            args.Add("");
-            args.Add("");
-        }
+        // A RedisValue holds a long as it is and writes its digits: no string per commit.
+        argv[at] = deadline is { } d ? d.UtcTicks : RedisValue.EmptyString;
+        argv[at + 1] = deadline is { } e ? e.ToUnixTimeMilliseconds() : RedisValue.EmptyString;
     }
 
     private static RedisValue ValueField(string key) => "v" + key;
