@@ -21,6 +21,9 @@ public sealed class RedisSessionOptions
     /// <summary>
     /// How long one operation (connecting included) may take before it fails with <see cref="SessionDatabaseException"/>
     /// (default 2 seconds). Keep it below the request budget: a stalled Redis then costs each request this long, not a hang.
+    /// On a connection the database makes from a configuration string, StackExchange.Redis enforces it for a load or a
+    /// commit (its <c>AsyncTimeout</c>, checked on a heartbeat run every quarter of this timeout), so such an operation
+    /// may fail up to a quarter of it late.
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
