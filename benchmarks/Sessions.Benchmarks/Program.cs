@@ -8,6 +8,7 @@ using Sessions.Benchmarks;
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --memory          (bytes per empty session at 10⁶)
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --smoke           (each benchmark once, in process: CI)
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --redis-commit-cost (redis-server CPU per commit script run)
+// dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --redis-client-cost (client CPU per write-only request)
 if (args.Contains("--memory"))
 {
     MemoryPerSession.Report(1_000_000);
@@ -16,6 +17,11 @@ if (args.Contains("--memory"))
 if (args.Contains("--redis-commit-cost"))
 {
     await CommitCost.ReportAsync(20_000);
+    return 0;
+}
+if (args.Contains("--redis-client-cost"))
+{
+    await ClientCost.ReportAsync(200_000, 32, 5);
     return 0;
 }
 if (args.Contains("--smoke"))

@@ -1,7 +1,9 @@
-// dotnet Sessions.LoadApp.dll --urls http://127.0.0.1:PORT --mode none|sessions|aspnet|raw [--store memory|redis|embedded]
+// dotnet Sessions.LoadApp.dll --urls http://127.0.0.1:PORT --mode none|sessions|aspnet|raw|script [--store memory|redis|embedded]
 //     [--redis HOST:PORT] [--db PATH]
 // /set writes name=iris, /get reads it: the same two routes in every mode. raw is no session library at all, one plain
-// StackExchange.Redis command per request (HGETALL for /get, HSET for /set): what one Redis round trip costs a request.
+// StackExchange.Redis command per request (HGET for /get, HSET for /set): what one Redis round trip costs a request.
+// script is no session library either, but its /set sends the commit script with the arguments of a write-only
+// request (StartDeferred + Set), on a session hash written at start: what the script alone costs, client and server.
 using Sessions;
 using Sessions.AspNetCore;
 using Sessions.Redis;
@@ -10,7 +12,7 @@ using Sessions.Sqlite;
 var mode = Option("--mode") ?? "sessions";
 var store = Option("--store") ?? "memory";
 var redis = Option("--redis") ?? "127.0.0.1:6379";
-if (store is not ("memory" or "redis" or "embedded") || (store == "embedded" && mode == "aspnet") || (mode == "raw" && store != "redis"))
+if (store is not ("memory" or "redis" or "embedded") || (store == "embedded" && mode == "aspnet") || (mode is "raw" or "script" && store != "redis"))
 {
     Console.Error.WriteLine($"Unknown --store '{store}' for --mode {mode} (memory, redis; embedded for sessions only).");
     return 2;
@@ -36,11 +38,11 @@ switch (mode)
         break;
     case "none":
         break;
-    case "raw":
+    case "raw" or "script":
         builder.Services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(redis));
         break;
     default:
-        Console.Error.WriteLine($"Unknown --mode '{mode}' (none, sessions, aspnet, raw).");
+        Console.Error.WriteLine($"Unknown --mode '{mode}' (none, sessions, aspnet, raw, script).");
         return 2;
 }
 var app = builder.Build();
@@ -82,6 +84,28 @@ switch (mode)
             await context.Response.WriteAsync(SetBody);
         });
         app.MapGet("/get", async context => await context.Response.WriteAsync(GetPrefix + await raw.HashGetAsync("raw", "name")));
+        break;
+    case "script":
+        var connection = app.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+        var db = connection.GetDatabase();
+        var commit = RedisScripts.Commit;
+        await connection.GetServer(connection.GetEndPoints()[0]).ScriptLoadAsync(commit.Text);
+        var defaults = new SessionConfig();
+        var idleTimeout = defaults.IdleTimeout;
+        var stored = DateTimeOffset.UtcNow + idleTimeout;
+        await db.HashSetAsync("script:{session}", [new("#i", stored.UtcTicks), new("#im", stored.ToUnixTimeMilliseconds()), new("#s", 10), new("#n", 1), new("vname", "1:\"iris\"")]);
+        // The arguments RedisSessionDatabase sends for StartDeferred + Set("name", "iris"): flags (unloaded), no absolute
+        // deadline, the new idle deadline, slack, payload limit, no deletes, one set field, then the liveness instant and key limit.
+        StackExchange.Redis.RedisValue[] Arguments(DateTimeOffset now) =>
+            ["000001", "", "", (now + idleTimeout).UtcTicks, (now + idleTimeout).ToUnixTimeMilliseconds(), 5000, defaults.MaxPayloadBytes, 0, 1, "vname", "\"iris\"", now.ToUnixTimeMilliseconds(), defaults.MaxKeys];
+        if ((long)await db.ScriptEvaluateAsync(commit.Hash, ["script:{session}"], Arguments(DateTimeOffset.UtcNow)) != 1)
+            throw new InvalidOperationException("The commit script refused the probe's arguments: their layout no longer matches RedisScripts.Commit.");
+        app.MapGet("/set", async context =>
+        {
+            await db.ScriptEvaluateAsync(commit.Hash, ["script:{session}"], Arguments(DateTimeOffset.UtcNow));
+            await context.Response.WriteAsync(SetBody);
+        });
+        app.MapGet("/get", async context => await context.Response.WriteAsync(GetPrefix + await db.HashGetAsync("script:{session}", "vname")));
         break;
     default:
         app.MapGet("/set", async context => await context.Response.WriteAsync(SetBody));

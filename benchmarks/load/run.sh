@@ -3,6 +3,8 @@
 # session (the floor), with Sessions, and with ASP.NET Core's session middleware, on the memory store, then on Redis
 # (a redis-server started here), then Sessions on the embedded SQLite store; each for the same duration and connections.
 # raw/redis is no session library: one plain StackExchange.Redis command per request, what one round trip costs.
+# script/redis is no session library either: its /set sends the commit script with a write-only request's arguments
+# (its /get is one HGET, as raw's), so /set shows what the script alone costs, and the rest of sessions/redis is the library.
 # The whole sequence runs ROUNDS times (servers restarted each time); every ratio is taken within one round, against
 # the floor and ASP.NET Core of that round, and the table shows the median over the rounds, then each round's ratios:
 # on a shared 2-core machine one round alone can move by 15 % or more.
@@ -68,6 +70,7 @@ for round in $(seq "$ROUNDS"); do
   run none memory "$round"
   for store in memory redis; do run sessions "$store" "$round"; run aspnet "$store" "$round"; done
   run raw redis "$round"
+  run script redis "$round"
   run sessions embedded "$round"
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -75,7 +78,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { prin
 echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and the server, $(date -u +%Y-%m-%d), median of $ROUNDS rounds"
 printf '%-24s %-5s %11s %9s %9s %11s %12s %12s   %s\n' "server" "route" "requests/s" "p50" "vs floor" "vs ASP.NET" "redis RT/req" "cmds(+lua)" "per round: vs floor / vs ASP.NET"
 for route in get set; do
-  for key in none/memory sessions/memory aspnet/memory raw/redis sessions/redis aspnet/redis sessions/embedded; do
+  for key in none/memory sessions/memory aspnet/memory raw/redis script/redis sessions/redis aspnet/redis sessions/embedded; do
     store=${key#*/}
     rates="" latencies="" floors="" aspnets="" rounds=""
     for round in $(seq "$ROUNDS"); do

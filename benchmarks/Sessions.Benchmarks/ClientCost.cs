@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Sessions.Redis;
+using Sessions.Testing;
+using StackExchange.Redis;
+
+namespace Sessions.Benchmarks;
+
+/// <summary>
+/// Client CPU per Redis request: this process's CPU time per operation while 32 callers run write-only requests
+/// (StartDeferred + Set + commit) through <see cref="RedisSessionDatabase"/>, against the same callers each sending one
+/// plain <c>HSET</c> (what one round trip costs the client), in alternation, against a redis-server of its own (whose CPU
+/// is not counted). CPU time, unlike throughput, hardly moves with what else the machine runs.
+/// </summary>
+internal static class ClientCost
+{
+    public static async Task ReportAsync(int operations, int callers, int rounds)
+    {
+        using var server = RedisProcess.Start(LoopbackPorts.Free());
+        var endpoint = $"127.0.0.1:{server.Port}";
+        using var plain = await ConnectionMultiplexer.ConnectAsync(endpoint);
+        var db = plain.GetDatabase();
+        using var database = new RedisSessionDatabase(endpoint);
+        using var sessions = new SessionManager(new SessionConfig { Database = database });
+        var first = await sessions.StartAsync(new BenchCarrier().Next(null));
+        first.Set("name", "iris");
+        await first.CommitAsync();
+        var cookie = "sid=" + first.Id;
+
+        Func<BenchCarrier, Task> hset = _ => db.HashSetAsync("plain", "name", "iris");
+        Func<BenchCarrier, Task> writeOnly = carrier =>
+        {
+            var request = carrier.Next(cookie);
+            sessions.StartDeferred(request).Set("name", "iris");
+            return sessions.CommitAsync(request).AsTask();
+        };
+        await MeasureAsync(hset, operations / 10, callers); // warm-up: JIT tiers, connections, script cache
+        await MeasureAsync(writeOnly, operations / 10, callers);
+        for (var round = 1; round <= rounds; round++)
+        {
+            var plainCost = await MeasureAsync(hset, operations, callers);
+            var sessionCost = await MeasureAsync(writeOnly, operations, callers);
+            Console.WriteLine($"client CPU per operation, round {round}: HSET {plainCost:F2} us; write-only request {sessionCost:F2} us ({callers} callers, {operations:N0} operations each)");
+        }
+    }
+
+    private static async Task<double> MeasureAsync(Func<BenchCarrier, Task> operation, int operations, int callers)
+    {
+        async Task CallerAsync(int count)
+        {
+            var carrier = new BenchCarrier();
+            for (var i = 0; i < count; i++)
+                await operation(carrier);
+        }
+        using var process = Process.GetCurrentProcess();
+        var before = process.TotalProcessorTime;
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => CallerAsync(operations / callers)));
+        process.Refresh();
+        return (process.TotalProcessorTime - before).TotalMilliseconds * 1000 / (operations / callers * callers);
+    }
+}
