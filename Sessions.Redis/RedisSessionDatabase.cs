@@ -328,7 +328,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             argv[i++] = liveAt.ToUnixTimeMilliseconds();
             argv[i++] = changes.MaxKeys;
         }
-        return new(CommitCoreAsync(id, key, argv, changes, IndexUpdateOf(id, record, changes, movesAbsolute ? absolute : record?.AbsoluteDeadline, idle), cancellationToken));
+        return CommitCoreAsync(id, key, argv, changes, IndexUpdateOf(id, record, changes, movesAbsolute ? absolute : record?.AbsoluteDeadline, idle), cancellationToken);
     }
 
     private static long SetField(RedisValue[] argv, ref int i, RedisValue field, string key, byte[] payload)
@@ -343,7 +343,10 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         .Select(bits => (RedisValue)string.Concat(Enumerable.Range(0, 6).Select(flag => (bits >> flag & 1) == 1 ? '1' : '0')))
         .ToArray();
 
-    private async Task<bool> CommitCoreAsync(string id, RedisKey key, RedisValue[] argv, SessionChanges changes, IndexUpdate? index, CancellationToken cancellationToken)
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no state machine allocated per commit
+#endif
+    private async ValueTask<bool> CommitCoreAsync(string id, RedisKey key, RedisValue[] argv, SessionChanges changes, IndexUpdate? index, CancellationToken cancellationToken)
     {
         // Only a create reads the end marker.
         RedisKey[] keys = changes.IsNew ? [key, EndedKeyOf(key)] : [key];
