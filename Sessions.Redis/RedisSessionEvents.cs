@@ -86,11 +86,13 @@ internal sealed class RedisSessionEvents
     public async Task StartAsync(Task<IConnectionMultiplexer> connecting)
     {
         var connection = await connecting.ConfigureAwait(false);
-        while (!connection.IsConnected && !_stopped)
-            await Task.Delay(100).ConfigureAwait(false); // Redis not up yet: subscribe once it is (StackExchange.Redis restores subscriptions after)
+        var subscriber = connection.GetSubscriber();
+        // Redis not up yet, or its pub/sub connection not yet (it connects after the commands' one, and fails fast until
+        // then): subscribe once both are (StackExchange.Redis restores subscriptions after).
+        while (!(connection.IsConnected && subscriber.IsConnected(RedisChannel.Literal(Channel))) && !_stopped)
+            await Task.Delay(100).ConfigureAwait(false);
         if (_stopped)
             return;
-        var subscriber = connection.GetSubscriber();
         try
         {
             var events = await subscriber.SubscribeAsync(RedisChannel.Literal(Channel)).ConfigureAwait(false);
