@@ -72,11 +72,12 @@ public sealed class RedisSessionDatabaseHealthCheck : IHealthCheck
                 return HealthCheckResult.Degraded($"Redis answered PING in {slowest.TotalMilliseconds:0} ms, more than half the operation timeout ({timeout.TotalMilliseconds:0} ms).", data: data);
             return HealthCheckResult.Healthy($"Redis answers ({answered} primary(ies)); the session scripts are loaded.", data);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return new HealthCheckResult(failure, $"Redis did not answer within the operation timeout ({timeout.TotalMilliseconds:0} ms).");
+            // Our deadline, or StackExchange.Redis's own: on a connection the database made, it is the same timeout.
+            return new HealthCheckResult(failure, $"Redis did not answer within the operation timeout ({timeout.TotalMilliseconds:0} ms).", e as TimeoutException);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
         {
             return new HealthCheckResult(failure, $"Redis cannot serve sessions: {e.GetType().Name}: {FirstLine(e.Message)}", e);
         }
