@@ -643,12 +643,16 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     private static bool TryParseTicks(string? text, out long ticks) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
 
-    /// <summary>Adds a deadline as UTC ticks (what a load reads) and Unix milliseconds (what the scripts compute expiries from); two empty strings for none.</summary>
+    /// <summary>Sets a deadline at <paramref name="at"/> as UTC ticks (what a load reads), then Unix milliseconds (what the scripts compute expiries from); two empty strings for none.</summary>
     private static void SetDeadline(RedisValue[] argv, int at, DateTimeOffset? deadline)
     {
-        // A RedisValue holds a long as it is and writes its digits: no string per commit.
-        argv[at] = deadline is { } d ? d.UtcTicks : RedisValue.EmptyString;
-        argv[at + 1] = deadline is { } e ? e.ToUnixTimeMilliseconds() : RedisValue.EmptyString;
+        if (deadline is not { } d)
+        {
+            argv[at] = argv[at + 1] = RedisValue.EmptyString;
+            return;
+        }
+        argv[at] = d.UtcTicks; // a RedisValue holds a long as it is and writes its digits: no string per commit
+        argv[at + 1] = d.ToUnixTimeMilliseconds();
     }
 
     private static RedisValue ValueField(string key) => "v" + key;
