@@ -57,6 +57,12 @@ public sealed partial class SessionChanges
     /// <summary>The final value of each key set in this request, in the order the keys were first set.</summary>
     public IReadOnlyList<KeyValuePair<string, SessionValue>> SetValues => _setValues.AsSegment();
 
+    /// <summary><see cref="SetValues"/> as a span: read without boxing a segment and its enumerator per commit.</summary>
+    internal ReadOnlySpan<KeyValuePair<string, SessionValue>> SetValueSpan => _setValues.AsSpan();
+
+    /// <summary><see cref="SetFlashes"/> as a span.</summary>
+    internal ReadOnlySpan<KeyValuePair<string, object?>> SetFlashSpan => _setFlashes.AsSpan();
+
     /// <summary>The keys deleted in this request.</summary>
     public IReadOnlyList<string> DeletedKeys => _deletedKeys;
 

@@ -286,10 +286,15 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             absolute = changes.AbsoluteDeadline;
             idle = changes.IdleDeadline;
             if (!movesAbsolute && idle is null && !changes.HasDataChanges && !changes.BindsUser)
-                return new(RunAsync("commit", db => db.HashExistsAsync(key, "#i"), cancellationToken));
+                return new(ExistsAsync(key, cancellationToken));
         }
         var unloaded = changes.RequiresLiveAt is not null;
-        var argv = new RedisValue[9 + changes.DeletedKeys.Count + changes.DeletedFlashes.Count + 2 * (changes.SetValues.Count + changes.SetFlashes.Count)
+        // Indexed and span loops: a foreach over the public lists would box an enumerator per commit.
+        var deletedKeys = changes.DeletedKeys;
+        var deletedFlashes = changes.DeletedFlashes;
+        var setValues = changes.SetValueSpan;
+        var setFlashes = changes.SetFlashSpan;
+        var argv = new RedisValue[9 + deletedKeys.Count + deletedFlashes.Count + 2 * (setValues.Length + setFlashes.Length)
             + (changes.IsNew ? 3 : 0) + (changes.BindsUser ? 2 : 0) + (unloaded ? 2 : 0)];
         argv[0] = CommitFlags[(changes.IsNew ? 1 : 0) | (changes.Cleared ? 2 : 0) | (changes.FlashesCleared ? 4 : 0) | (movesAbsolute ? 8 : 0)
             | (changes.BindsUser ? 16 : 0) | (unloaded ? 32 : 0)];
@@ -298,16 +303,16 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         argv[5] = _slackMilliseconds;
         argv[6] = changes.MaxPayloadBytes;
         var i = 7;
-        argv[i++] = changes.DeletedKeys.Count + changes.DeletedFlashes.Count;
-        foreach (var deleted in changes.DeletedKeys)
-            argv[i++] = ValueField(deleted);
-        foreach (var deleted in changes.DeletedFlashes)
-            argv[i++] = FlashField(deleted);
-        argv[i++] = changes.SetValues.Count + changes.SetFlashes.Count;
+        argv[i++] = deletedKeys.Count + deletedFlashes.Count;
+        for (var d = 0; d < deletedKeys.Count; d++)
+            argv[i++] = ValueField(deletedKeys[d]);
+        for (var d = 0; d < deletedFlashes.Count; d++)
+            argv[i++] = FlashField(deletedFlashes[d]);
+        argv[i++] = setValues.Length + setFlashes.Length;
         long size = 0;
-        foreach (var value in changes.SetValues)
+        foreach (var value in setValues)
             size += SetField(argv, ref i, ValueField(value.Key), value.Key, SessionValueCodec.Encode(value.Key, value.Value, changes.SerializerOptions));
-        foreach (var flash in changes.SetFlashes)
+        foreach (var flash in setFlashes)
             size += SetField(argv, ref i, FlashField(flash.Key), flash.Key, SessionValueCodec.EncodeFlash(flash.Key, flash.Value, changes.SerializerOptions));
         // What this request sets is all in the merged session: over the limit alone, it is over merged too.
         if (size > changes.MaxPayloadBytes)
@@ -331,6 +336,10 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         return CommitCoreAsync(id, key, argv, changes, IndexUpdateOf(id, record, changes, movesAbsolute ? absolute : record?.AbsoluteDeadline, idle), cancellationToken);
     }
 
+    /// <summary>A commit with nothing to write: whether the session still exists.</summary>
+    private Task<bool> ExistsAsync(RedisKey key, CancellationToken cancellationToken) =>
+        RunAsync("commit", db => db.HashExistsAsync(key, "#i"), cancellationToken);
+
     private static long SetField(RedisValue[] argv, ref int i, RedisValue field, string key, byte[] payload)
     {
         argv[i++] = field;
@@ -350,9 +359,27 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     {
         // Only a create reads the end marker.
         RedisKey[] keys = changes.IsNew ? [key, EndedKeyOf(key)] : [key];
-        var result = await RunAsync("commit", db => index is null
-            ? EvaluateAsync(db, RedisScripts.Commit, keys, argv)
-            : WithIndexAsync(EvaluateAsync(db, RedisScripts.Commit, keys, argv), index.Value.SendAsync(this, db)), cancellationToken, oneRoundTrip: true).ConfigureAwait(false);
+        RedisResult result;
+        if (index is null && DirectDatabase(cancellationToken) is { } db)
+        {
+            // The common commit awaits the script itself: no guard, closure or wrapper task between it and the caller.
+            try
+            {
+                result = await db.ScriptEvaluateAsync(RedisScripts.Commit.Hash, keys, argv).ConfigureAwait(false);
+            }
+            catch (RedisServerException e) when (IsNoScript(e))
+            {
+                result = await CommitByTextAsync(keys, argv).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException or RedisException)
+            {
+                throw Failure(e, "commit");
+            }
+        }
+        else
+        {
+            result = await CommitGuardedAsync(keys, argv, index, cancellationToken).ConfigureAwait(false);
+        }
         if (result.Resp2Type == ResultType.Array)
         {
             if (result[0].Resp2Type == ResultType.Integer)
@@ -369,6 +396,14 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             _ => false,
         };
     }
+
+    private Task<RedisResult> CommitGuardedAsync(RedisKey[] keys, RedisValue[] argv, IndexUpdate? index, CancellationToken cancellationToken) =>
+        RunAsync("commit", db => index is null
+            ? EvaluateAsync(db, RedisScripts.Commit, keys, argv)
+            : WithIndexAsync(EvaluateAsync(db, RedisScripts.Commit, keys, argv), index.Value.SendAsync(this, db)), cancellationToken, oneRoundTrip: true);
+
+    private Task<RedisResult> CommitByTextAsync(RedisKey[] keys, RedisValue[] argv) =>
+        RunAsync("commit", db => db.ScriptEvaluateAsync(RedisScripts.Commit.Text, keys, argv), CancellationToken.None, oneRoundTrip: true);
 
     /// <summary>A signed-in session's end moved: its entry in the user's index follows (a round trip of its own, whatever the caller's token: the session already moved).</summary>
     private Task<bool> MoveIndexEntryAsync(string operation, string user, string id, long endsAtMilliseconds) =>
@@ -668,12 +703,14 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         {
             return await db.ScriptEvaluateAsync(script.Hash, keys, argv).ConfigureAwait(false);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (RedisServerException e) when (IsNoScript(e))
         {
             // First run on this server (or its script cache was flushed): EVAL sends the text and caches it.
             return await db.ScriptEvaluateAsync(script.Text, keys, argv).ConfigureAwait(false);
         }
     }
+
+    private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
     private async Task DeleteAsync(IDatabase db, List<RedisKey> batch, CancellationToken cancellationToken)
     {
@@ -710,16 +747,14 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     /// </summary>
     private Task<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> command, CancellationToken cancellationToken, bool oneRoundTrip = false)
     {
-        if (Volatile.Read(ref _disposed) != 0)
-            throw new ObjectDisposedException(nameof(RedisSessionDatabase));
-        cancellationToken.ThrowIfCancellationRequested();
-        if (_connection.Status == TaskStatus.RanToCompletion)
+        var db = ConnectedDatabase(cancellationToken);
+        if (db is not null)
         {
             // Connected (every call but the first few): the command goes out now, with no token or wrapper for a wait that cannot happen.
             Task<T> work;
             try
             {
-                work = command(_connection.Result.GetDatabase());
+                work = command(db);
             }
             catch (Exception e)
             {
@@ -730,6 +765,22 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         var abandoned = new CancellationTokenSource();
         return GuardAsync(ExecuteAsync(command, abandoned.Token), operation, cancellationToken, abandoned);
     }
+
+    /// <summary>The database to send to, once connected (<see langword="null"/> while connecting); throws when disposed or cancelled.</summary>
+    private IDatabase? ConnectedDatabase(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+            throw new ObjectDisposedException(nameof(RedisSessionDatabase));
+        cancellationToken.ThrowIfCancellationRequested();
+        return _connection.Status == TaskStatus.RanToCompletion ? _connection.Result.GetDatabase() : null;
+    }
+
+    /// <summary>
+    /// The database for a one-round-trip command that needs no guard: connected, on a connection this database made
+    /// (StackExchange.Redis times the command out itself, see <see cref="Configure"/>), with no caller's token to honour.
+    /// </summary>
+    private IDatabase? DirectDatabase(CancellationToken cancellationToken) =>
+        _ownsConnection && !cancellationToken.CanBeCanceled ? ConnectedDatabase(cancellationToken) : null;
 
     private async Task<T> ExecuteAsync<T>(Func<IDatabase, Task<T>> command, CancellationToken abandoned)
     {
@@ -769,13 +820,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         {
             abandoned?.Cancel();
             Observe(work);
-            throw e switch
-            {
-                TimeoutException => new SessionDatabaseException($"Redis did not answer the session {operation} within {_timeout.TotalMilliseconds:0} ms (RedisSessionOptions.OperationTimeout); it may be down or stalled.", e),
-                RedisConnectionException connection => new SessionDatabaseException($"Redis is unreachable ({connection.FailureType}): the session {operation} failed.", e),
-                RedisServerException => new SessionDatabaseException($"Redis refused the session {operation}: {FirstLine(e.Message)}", e),
-                _ => new SessionDatabaseException($"The session {operation} failed in Redis ({e.GetType().Name}).", e),
-            };
+            throw Failure(e, operation);
         }
         catch (OperationCanceledException)
         {
@@ -784,6 +829,15 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             throw;
         }
     }
+
+    /// <summary>What a caller sees when Redis timed out, is unreachable or refused <paramref name="operation"/>.</summary>
+    private SessionDatabaseException Failure(Exception e, string operation) => e switch
+    {
+        TimeoutException => new SessionDatabaseException($"Redis did not answer the session {operation} within {_timeout.TotalMilliseconds:0} ms (RedisSessionOptions.OperationTimeout); it may be down or stalled.", e),
+        RedisConnectionException connection => new SessionDatabaseException($"Redis is unreachable ({connection.FailureType}): the session {operation} failed.", e),
+        RedisServerException => new SessionDatabaseException($"Redis refused the session {operation}: {FirstLine(e.Message)}", e),
+        _ => new SessionDatabaseException($"The session {operation} failed in Redis ({e.GetType().Name}).", e),
+    };
 
     /// <summary>An abandoned command may still fail later; observe it so it is not reported as unobserved.</summary>
     private static void Observe(Task work)
