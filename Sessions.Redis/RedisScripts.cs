@@ -55,11 +55,9 @@ internal static class RedisScripts
     /// </summary>
     public static readonly RedisScript Commit = new("""
         local key = KEYS[1]
-        local flags = ARGV[1]
-        local isNew = string.byte(flags, 1) == 49
-        local cleared = string.byte(flags, 2) == 49
-        local flashesCleared = string.byte(flags, 3) == 49
-        local movesAbsolute = string.byte(flags, 4) == 49
+        local tonumber, byte, find = tonumber, string.byte, string.find
+        local isNew, cleared, flashesCleared, movesAbsolute, signsIn, unloaded = byte(ARGV[1], 1, 6)
+        isNew, cleared, flashesCleared, movesAbsolute = isNew == 49, cleared == 49, flashesCleared == 49, movesAbsolute == 49
         local movesIdle = ARGV[4] ~= ''
         local n = tonumber(ARGV[8])
         local sets = tonumber(ARGV[9 + n])
@@ -67,17 +65,22 @@ internal static class RedisScripts
         local tail = first + 2 * sets
         local token, channel, message, user, signedIn, liveAt, maxKeys
         if isNew then token, channel, message = ARGV[tail], ARGV[tail + 1], ARGV[tail + 2]; tail = tail + 3 end
-        if string.byte(flags, 5) == 49 then user, signedIn = ARGV[tail], ARGV[tail + 1]; tail = tail + 2 end
-        if string.byte(flags, 6) == 49 then liveAt, maxKeys = tonumber(ARGV[tail]), tonumber(ARGV[tail + 1]) end
-        -- One read: the metadata, then the current value of every field this commit deletes, then of every field it sets.
-        local fields = {'#i', '#im', '#am', '#s', '#n', '#c', '#u'}
-        for j = 9, 8 + n do fields[#fields + 1] = ARGV[j] end
-        for j = first, first + 2 * sets - 1, 2 do fields[#fields + 1] = ARGV[j] end
+        if signsIn == 49 then user, signedIn = ARGV[tail], ARGV[tail + 1]; tail = tail + 2 end
+        if unloaded == 49 then liveAt, maxKeys = tonumber(ARGV[tail]), ARGV[tail + 1] end
+        -- One read: the metadata this commit needs (the token only for a create, the user only for an unloaded session),
+        -- then the current value of every field it deletes, then of every field it sets.
+        local fields = {'#i', '#im', '#am', '#s', '#n'}
+        local m = 5
+        if isNew then m = m + 1; fields[m] = '#c' end
+        local tokenAt = m
+        if liveAt then m = m + 1; fields[m] = '#u' end
+        for j = 1, n do fields[m + j] = ARGV[8 + j] end
+        for j = 0, sets - 1 do fields[m + n + 1 + j] = ARGV[first + 2 * j] end
         local current = redis.call('HMGET', key, unpack(fields))
         local exists = current[1]
         if isNew then
           if exists then
-            if current[6] ~= token then return 0 end
+            if current[tokenAt] ~= token then return 0 end
           elseif redis.call('EXISTS', KEYS[2]) == 1 then
             return 0
           end
@@ -88,10 +91,12 @@ internal static class RedisScripts
         if liveAt then
           if not im or im <= liveAt or (am and am <= liveAt) then return 0 end
           -- As for a loaded session: the idle deadline is stored once it moves by a tenth of the idle timeout.
-          movesIdle = tonumber(ARGV[5]) - im >= (tonumber(ARGV[5]) - liveAt) / 10
+          local idle = tonumber(ARGV[5])
+          movesIdle = idle - im >= (idle - liveAt) / 10
         end
         local size = tonumber(current[4]) or 0
-        local counter = tonumber(current[5]) or 0
+        local storedCounter = tonumber(current[5])
+        local counter = storedCounter or 0
         local projected = size
         -- What a stored field counts: its key's bytes (the name without its v/f) and the codec bytes (after ORDER:).
         local removed, deletes = nil, nil
@@ -103,16 +108,16 @@ internal static class RedisScripts
               local c = string.sub(all[k], 1, 1)
               if (c == 'v' and cleared) or (c == 'f' and flashesCleared) then
                 removed[all[k]] = true
-                projected = projected - (#all[k] - 1 + #all[k + 1] - (string.find(all[k + 1], ':', 1, true) or 0))
+                projected = projected - (#all[k] - 1 + #all[k + 1] - (find(all[k + 1], ':', 1, true) or 0))
                 deletes[#deletes + 1] = all[k]
               end
             end
           end
           for j = 1, n do
-            local f, old = ARGV[8 + j], current[7 + j]
+            local f, old = ARGV[8 + j], current[m + j]
             if old and not removed[f] then
               removed[f] = true
-              projected = projected - (#f - 1 + #old - (string.find(old, ':', 1, true) or 0))
+              projected = projected - (#f - 1 + #old - (find(old, ':', 1, true) or 0))
               deletes[#deletes + 1] = f
             end
           end
@@ -122,13 +127,13 @@ internal static class RedisScripts
         for j = 0, sets - 1 do
           local a = first + 2 * j
           local f = ARGV[a]
-          local old = current[8 + n + j]
+          local old = current[m + n + 1 + j]
           local order = nil
           if old and not (removed and removed[f]) then
-            local colon = string.find(old, ':', 1, true)
+            local colon = find(old, ':', 1, true)
             if colon then
               order = string.sub(old, 1, colon - 1)
-              if liveAt and string.byte(f, 1) == 118 and string.byte(old, colon + 1) == 105 and string.byte(ARGV[a + 1], 1) ~= 105 then return {-2, f} end
+              if liveAt and byte(f, 1) == 118 and byte(old, colon + 1) == 105 and byte(ARGV[a + 1], 1) ~= 105 then return {-2, f} end
             end
             projected = projected - (#f - 1 + #old - (colon or 0))
           else
@@ -143,7 +148,7 @@ internal static class RedisScripts
           writes[#writes + 1] = order .. ':' .. ARGV[a + 1]
         end
         -- A commit that does not grow the payload passes even over the limit (a limit lowered since), so it can shrink it.
-        if projected > tonumber(ARGV[7]) and projected > size then return -1 end
+        if projected > size and projected > tonumber(ARGV[7]) then return -1 end
         if liveAt and added > 0 then
           -- The keys a load would have counted: every field but the metadata, less those this commit removes.
           local held = redis.call('HLEN', key)
@@ -151,7 +156,7 @@ internal static class RedisScripts
             if m then held = held - 1 end
           end
           if deletes then held = held - #deletes end
-          if held + added > maxKeys then return -3 end
+          if held + added > tonumber(maxKeys) then return -3 end
         end
         if deletes and #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
         if projected < 0 then projected = 0 end
@@ -174,7 +179,7 @@ internal static class RedisScripts
           writes[#writes + 1] = '#s'
           writes[#writes + 1] = string.format('%d', projected)
         end
-        if counter ~= tonumber(current[5]) then
+        if counter ~= storedCounter then
           writes[#writes + 1] = '#n'
           writes[#writes + 1] = string.format('%d', counter)
         end
@@ -197,7 +202,7 @@ internal static class RedisScripts
           if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[6]))) end
         end
         if not exists and message ~= '' then redis.call('PUBLISH', channel, message) end -- not exists: a create, so message is set
-        if liveAt and movesIdle and current[7] then return {current[7], string.format('%d', at)} end
+        if liveAt and movesIdle and current[m] then return {current[m], string.format('%d', at)} end
         return 1
         """);
 
