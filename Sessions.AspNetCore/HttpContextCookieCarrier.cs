@@ -12,7 +12,7 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
 {
     private readonly HttpContext _context;
     private readonly HttpContextCookieCarrier _first;
-    private Func<object, Task>? _commit;
+    private Func<object, ValueTask>? _commit;
     private object? _commitState;
     private bool _commitFailed;
 
@@ -55,7 +55,7 @@ internal sealed class HttpContextCookieCarrier : ICookieCarrier
         private set => _first._commitFailed = value;
     }
 
-    public void OnResponseStarting(Func<object, Task> callback, object state)
+    public void OnResponseStarting(Func<object, ValueTask> callback, object state)
     {
         _commit = callback;
         _commitState = state;

@@ -58,9 +58,9 @@ public interface ICookieCarrier
     /// Asks the host to run <paramref name="callback"/> (and await it) just before the response starts, that is before the
     /// status and headers go out, so the core can commit the session and write its cookie. The core registers at most one
     /// callback per request, and only for a database that stores copies. A host without such a hook (HttpListener) keeps
-    /// the callback for the application's explicit commit.
+    /// the callback for the application's explicit commit. The callback's task is awaited once (it may be pooled).
     /// </summary>
-    void OnResponseStarting(Func<object, Task> callback, object state);
+    void OnResponseStarting(Func<object, ValueTask> callback, object state);
 
     /// <summary>The session started for this request, kept so that <c>Start</c> is idempotent within one request.</summary>
     Session? Session { get; set; }

@@ -42,10 +42,10 @@ internal abstract class RecordStrategy
 
     private sealed class CopiedRecords : RecordStrategy
     {
-        private static readonly Func<object, Task> Commit = static state =>
+        private static readonly Func<object, ValueTask> Commit = static state =>
         {
             var session = (Session)state;
-            return session.CommitAsync(session.Carrier.RequestAborted).AsTask();
+            return session.CommitAsync(session.Carrier.RequestAborted);
         };
 
         public override bool TracksChanges => true;

@@ -89,7 +89,7 @@ internal sealed class HttpListenerCookieCarrier : ICookieCarrier
     public CancellationToken RequestAborted => CancellationToken.None;
 
     /// <summary>HttpListener has no hook before the response starts: the application commits (<c>sessions.CommitAsync(context)</c>) before writing the body.</summary>
-    public void OnResponseStarting(Func<object, Task> callback, object state)
+    public void OnResponseStarting(Func<object, ValueTask> callback, object state)
     {
     }
 

@@ -65,7 +65,7 @@ internal sealed class OwinCookieCarrier : ICookieCarrier
     /// <c>owin.ResponseBody</c> is replaced with a <see cref="CommitBeforeBodyStream"/> whose first asynchronous write or
     /// flush awaits it; the middleware commits a response with no body.
     /// </summary>
-    public void OnResponseStarting(Func<object, Task> callback, object state)
+    public void OnResponseStarting(Func<object, ValueTask> callback, object state)
     {
         if (_environment.TryGetValue(OwinKeys.ResponseBody, out var body) && body is Stream stream and not CommitBeforeBodyStream)
             _environment[OwinKeys.ResponseBody] = new CommitBeforeBodyStream(this, stream);

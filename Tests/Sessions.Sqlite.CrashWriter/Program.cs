@@ -242,7 +242,7 @@ internal sealed class Carrier(string? id) : ICookieCarrier
     public CancellationToken RequestAborted => default;
 
     // The caller commits explicitly, as an application on a host without a pipeline does.
-    public void OnResponseStarting(Func<object, Task> callback, object state)
+    public void OnResponseStarting(Func<object, ValueTask> callback, object state)
     {
     }
 

@@ -75,10 +75,10 @@ public sealed class TestCarrier : ICookieCarrier
     public CancellationToken RequestAborted { get; set; }
 
     /// <summary>The callbacks registered to run before the response starts.</summary>
-    public List<(Func<object, Task> Callback, object State)> StartingCallbacks { get; } = [];
+    public List<(Func<object, ValueTask> Callback, object State)> StartingCallbacks { get; } = [];
 
     /// <inheritdoc />
-    public void OnResponseStarting(Func<object, Task> callback, object state) => StartingCallbacks.Add((callback, state));
+    public void OnResponseStarting(Func<object, ValueTask> callback, object state) => StartingCallbacks.Add((callback, state));
 
     /// <summary>Plays the host starting the response: runs the registered callbacks in order, then marks the response started.</summary>
     public async Task StartResponseAsync()

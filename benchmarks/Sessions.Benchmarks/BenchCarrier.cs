@@ -16,7 +16,7 @@ internal sealed class BenchCarrier : ICookieCarrier
     public CancellationToken RequestAborted => default;
 
     // The caller commits explicitly, as an application on a host without a pipeline does.
-    public void OnResponseStarting(Func<object, Task> callback, object state)
+    public void OnResponseStarting(Func<object, ValueTask> callback, object state)
     {
     }
 
