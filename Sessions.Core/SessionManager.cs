@@ -99,6 +99,9 @@ public sealed partial class SessionManager : IDisposable
     /// expired, destroyed, malformed or undecodable value gives a new session, which exists only once written.
     /// A second call in the same request returns the same object.
     /// </summary>
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no state machine allocated per load that waits on its database
+#endif
     public async ValueTask<Session> StartAsync(ICookieCarrier carrier, CancellationToken cancellationToken = default)
     {
         if (carrier is null)
@@ -254,6 +257,9 @@ public sealed partial class SessionManager : IDisposable
     /// <see cref="LoadLiveAsync"/>, failing open as configured: with <see cref="SessionDatabaseFailureMode.ContinueUnsaved"/>
     /// a database failure gives no session and <c>Unsaved</c>, an empty session that is never stored.
     /// </summary>
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no state machine allocated per load that waits on its database
+#endif
     internal async ValueTask<((string Id, SessionRecord Record)? Live, bool Unsaved)> LoadOrFailOpenAsync(CandidateIds candidates, ISessionDatabase database, CancellationToken cancellationToken)
     {
         try
@@ -270,6 +276,9 @@ public sealed partial class SessionManager : IDisposable
     /// The first of <paramref name="candidates"/> that names a live session, with its record; <see langword="null"/> when
     /// none does. Unknown and expired IDs are counted, and an expired session found is destroyed (raising <see cref="Destroyed"/> as expired).
     /// </summary>
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no state machine allocated per load that waits on its database
+#endif
     internal async ValueTask<(string Id, SessionRecord Record)?> LoadLiveAsync(CandidateIds candidates, ISessionDatabase database, CancellationToken cancellationToken)
     {
         // Two or more candidates (decoys before the real cookie, say) cost one round trip when the database can batch;

@@ -180,19 +180,42 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
     {
         var key = KeyOf(id);
-        return new(RunAsync("load", async db =>
+        return DirectDatabase(cancellationToken) is { } db ? LoadDirectAsync(db, key) : new(LoadGuardedAsync(key, cancellationToken));
+    }
+
+    private Task<SessionRecord?> LoadGuardedAsync(RedisKey key, CancellationToken cancellationToken) =>
+        RunAsync("load", db => ReadAsync(db, key).AsTask(), cancellationToken, oneRoundTrip: true);
+
+    /// <summary>The common load, with no guard task, closure or wrapper between the read and the caller (see <see cref="DirectDatabase"/>).</summary>
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+#endif
+    private async ValueTask<SessionRecord?> LoadDirectAsync(IDatabase db, RedisKey key)
+    {
+        try
         {
-            HashEntry[] entries;
-            try
-            {
-                entries = await db.HashGetAllAsync(key).ConfigureAwait(false);
-            }
-            catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
-            {
-                return null; // not ours: the session is unknown
-            }
-            return Decode(entries);
-        }, cancellationToken, oneRoundTrip: true));
+            return await ReadAsync(db, key).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException)
+        {
+            throw Failure(e, "load");
+        }
+    }
+
+    /// <summary>One <c>HGETALL</c>, decoded; a key of another type reads as absent.</summary>
+#if NET
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+#endif
+    private static async ValueTask<SessionRecord?> ReadAsync(IDatabase db, RedisKey key)
+    {
+        try
+        {
+            return Decode(await db.HashGetAllAsync(key).ConfigureAwait(false));
+        }
+        catch (RedisServerException e) when (IsWrongType(e))
+        {
+            return null; // not ours: the session is unknown
+        }
     }
 
     /// <inheritdoc />
@@ -228,7 +251,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
                 {
                     records[i] = Decode(await reads[i].ConfigureAwait(false));
                 }
-                catch (RedisServerException e) when (e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+                catch (RedisServerException e) when (IsWrongType(e))
                 {
                     records[i] = null; // not ours: the session is unknown
                 }
@@ -586,43 +609,45 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         long signedIn = 0;
         List<(long Order, string Key, SessionValue Value)>? values = null;
         List<(long Order, string Key, SessionValue Value)>? flashes = null;
+        // Names and numbers are read from the reply's bytes: only a value's key and a user become strings.
         foreach (var entry in entries)
         {
-            var name = (string?)entry.Name;
-            if (string.IsNullOrEmpty(name))
+            var name = ((ReadOnlyMemory<byte>)entry.Name).Span;
+            if (name.IsEmpty)
                 continue;
-            switch (name![0])
+            switch (name[0])
             {
-                case '#':
-                    var text = (string?)entry.Value;
-                    switch (name)
+                case (byte)'#':
+                    if (name.SequenceEqual("#i"u8))
                     {
-                        case "#i":
-                            if (!TryParseTicks(text, out var ticks) || ticks == 0)
-                                return null;
-                            idle = ticks;
-                            break;
-                        case "#a":
-                            if (!string.IsNullOrEmpty(text) && !TryParseTicks(text, out absolute))
-                                return null;
-                            break;
-                        case "#v":
-                            long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out version);
-                            break;
-                        case "#u":
-                            user = text;
-                            break;
-                        case "#ui":
-                            TryParseTicks(text, out signedIn);
-                            break;
+                        if (!TryParseTicks(entry.Value, out var ticks) || ticks == 0)
+                            return null;
+                        idle = ticks;
+                    }
+                    else if (name.SequenceEqual("#a"u8))
+                    {
+                        if (!entry.Value.IsNullOrEmpty && !TryParseTicks(entry.Value, out absolute))
+                            return null;
+                    }
+                    else if (name.SequenceEqual("#v"u8))
+                    {
+                        TryParseDigits(((ReadOnlyMemory<byte>)entry.Value).Span, out version);
+                    }
+                    else if (name.SequenceEqual("#u"u8))
+                    {
+                        user = (string?)entry.Value;
+                    }
+                    else if (name.SequenceEqual("#ui"u8))
+                    {
+                        TryParseTicks(entry.Value, out signedIn);
                     }
                     break;
-                case 'v':
-                case 'f':
+                case (byte)'v':
+                case (byte)'f':
                     if (name.Length < 2 || !TryDecodeStored(entry.Value, out var order, out var value))
                         continue; // a corrupt or foreign field is dropped, the rest of the session stays
                     var list = name[0] == 'v' ? values ??= [] : flashes ??= [];
-                    list.Add((order, name.Substring(1), value));
+                    list.Add((order, KeyOfField(entry.Name), value));
                     break;
             }
         }
@@ -651,23 +676,17 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
 
     private static bool TryDecodeStored(RedisValue stored, out long order, out SessionValue value)
     {
-        order = 0;
         value = default;
-        var bytes = (byte[]?)stored;
-        if (bytes is null)
-            return false;
-        var colon = Array.IndexOf(bytes, (byte)':', 0, Math.Min(bytes.Length, 20));
-        if (colon <= 0)
-            return false;
-        for (var i = 0; i < colon; i++)
+        var bytes = ((ReadOnlyMemory<byte>)stored).Span;
+        var colon = bytes.Slice(0, Math.Min(bytes.Length, 20)).IndexOf((byte)':');
+        if (colon <= 0 || !TryParseDigits(bytes.Slice(0, colon), out order))
         {
-            if (bytes[i] is < (byte)'0' or > (byte)'9')
-                return false;
-            order = order * 10 + (bytes[i] - '0');
+            order = 0;
+            return false;
         }
         try
         {
-            return SessionValueCodec.TryDecode(bytes.AsSpan(colon + 1), out value);
+            return SessionValueCodec.TryDecode(bytes.Slice(colon + 1), out value);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -675,8 +694,36 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         }
     }
 
-    private static bool TryParseTicks(string? text, out long ticks) =>
-        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
+    /// <summary>The key a value or flash field names: its name less the v or f.</summary>
+    private static string KeyOfField(RedisValue field)
+    {
+#if NET
+        return System.Text.Encoding.UTF8.GetString(((ReadOnlyMemory<byte>)field).Span.Slice(1));
+#else
+        return ((string)field!).Substring(1);
+#endif
+    }
+
+    private static bool TryParseTicks(RedisValue text, out long ticks) =>
+        TryParseDigits(((ReadOnlyMemory<byte>)text).Span, out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
+
+    /// <summary>A non-negative decimal written with digits only, as the scripts and this class write numbers.</summary>
+    private static bool TryParseDigits(ReadOnlySpan<byte> digits, out long value)
+    {
+        value = 0;
+        if (digits.IsEmpty)
+            return false;
+        foreach (var digit in digits)
+        {
+            if (digit is < (byte)'0' or > (byte)'9' || value > (long.MaxValue - (digit - '0')) / 10)
+            {
+                value = 0;
+                return false;
+            }
+            value = value * 10 + (digit - '0');
+        }
+        return true;
+    }
 
     /// <summary>Sets a deadline at <paramref name="at"/> as UTC ticks (what a load reads), then Unix milliseconds (what the scripts compute expiries from); two empty strings for none.</summary>
     private static void SetDeadline(RedisValue[] argv, int at, DateTimeOffset? deadline)
@@ -709,6 +756,8 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             return await db.ScriptEvaluateAsync(script.Text, keys, argv).ConfigureAwait(false);
         }
     }
+
+    private static bool IsWrongType(RedisServerException e) => e.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
 
     private static bool IsNoScript(RedisServerException e) => e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
 
