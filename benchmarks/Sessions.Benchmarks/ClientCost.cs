@@ -8,7 +8,8 @@ namespace Sessions.Benchmarks;
 /// <summary>
 /// Client CPU per Redis request: this process's CPU time per operation while 32 callers run write-only requests
 /// (StartDeferred + Set + commit) through <see cref="RedisSessionDatabase"/>, against the same callers each sending one
-/// plain <c>HSET</c> (what one round trip costs the client), in alternation, against a redis-server of its own (whose CPU
+/// plain <c>HSET</c> (what one round trip costs the client), then read-only requests (StartAsync + GetString + commit)
+/// against a plain <c>HGETALL</c> of the same session's hash, in alternation, against a redis-server of its own (whose CPU
 /// is not counted), and the bytes each allocates. CPU time, unlike throughput, hardly moves with what else the machine runs.
 /// </summary>
 internal static class ClientCost
@@ -26,20 +27,31 @@ internal static class ClientCost
         await first.CommitAsync();
         var cookie = "sid=" + first.Id;
 
+        var sessionKey = database.KeyOf(first.Id);
         Func<BenchCarrier, Task> hset = _ => db.HashSetAsync("plain", "name", "iris");
+        Func<BenchCarrier, Task> hgetall = _ => db.HashGetAllAsync(sessionKey);
         Func<BenchCarrier, Task> writeOnly = carrier =>
         {
             var request = carrier.Next(cookie);
             sessions.StartDeferred(request).Set("name", "iris");
             return sessions.CommitAsync(request).AsTask();
         };
-        await MeasureAsync(hset, operations / 10, callers); // warm-up: JIT tiers, connections, script cache
-        await MeasureAsync(writeOnly, operations / 10, callers);
+        Func<BenchCarrier, Task> readOnly = async carrier =>
+        {
+            var request = carrier.Next(cookie);
+            (await sessions.StartAsync(request)).GetString("name", "");
+            await sessions.CommitAsync(request);
+        };
+        foreach (var warmUp in new[] { hset, writeOnly, hgetall, readOnly })
+            await MeasureAsync(warmUp, operations / 10, callers); // JIT tiers, connections, script cache
         for (var round = 1; round <= rounds; round++)
         {
             var (plainCost, plainBytes) = await MeasureAsync(hset, operations, callers);
             var (sessionCost, sessionBytes) = await MeasureAsync(writeOnly, operations, callers);
-            Console.WriteLine($"client CPU per operation, round {round}: HSET {plainCost:F2} us, {plainBytes:F0} B allocated; write-only request {sessionCost:F2} us, {sessionBytes:F0} B ({callers} callers, {operations:N0} operations each)");
+            var (readPlainCost, readPlainBytes) = await MeasureAsync(hgetall, operations, callers);
+            var (readCost, readBytes) = await MeasureAsync(readOnly, operations, callers);
+            Console.WriteLine($"client CPU per operation, round {round}: HSET {plainCost:F2} us, {plainBytes:F0} B allocated; write-only request {sessionCost:F2} us, {sessionBytes:F0} B; "
+                + $"HGETALL {readPlainCost:F2} us, {readPlainBytes:F0} B; read-only request {readCost:F2} us, {readBytes:F0} B ({callers} callers, {operations:N0} operations each)");
         }
     }
 

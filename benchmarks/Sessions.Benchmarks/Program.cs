@@ -8,7 +8,7 @@ using Sessions.Benchmarks;
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --memory          (bytes per empty session at 10⁶)
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --smoke           (each benchmark once, in process: CI)
 // dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --redis-commit-cost (redis-server CPU per commit script run)
-// dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --redis-client-cost (client CPU per write-only request)
+// dotnet run -c Release --project benchmarks/Sessions.Benchmarks -- --redis-client-cost (client CPU and allocations per write-only and read-only request)
 if (args.Contains("--memory"))
 {
     MemoryPerSession.Report(1_000_000);
