@@ -76,23 +76,36 @@ public static class SessionIds
     }
 
     /// <summary><see cref="Hash"/> as 43 base64url characters (no padding), for databases whose keys are text.</summary>
-    public static string HashText(string id)
+    public static string HashText(string id) => HashText(id, "", "");
+
+    /// <summary><see cref="HashText(string)"/> between <paramref name="prefix"/> and <paramref name="suffix"/>, built as one string (a database's key name).</summary>
+    internal static string HashText(string id, string prefix, string suffix)
     {
-#if NET
         if (id is null)
             throw new ArgumentNullException(nameof(id));
-        if (id.Length <= MaxLength)
+        var length = prefix.Length + DefaultLength + suffix.Length;
+#if NET
+        if (id.Length <= MaxLength && length <= 256)
         {
             // Every database names the session by this on every call: hashed on the stack, one allocation (the string).
             Span<byte> utf8 = stackalloc byte[MaxLength * 3];
             Span<byte> hash = stackalloc byte[32];
             SHA256.HashData(utf8[..System.Text.Encoding.UTF8.GetBytes(id, utf8)], hash);
-            return HashText(hash);
+            Span<char> text = stackalloc char[length];
+            Surround(hash, prefix, suffix, text);
+            return new string(text);
         }
 #endif
-        var chars = new char[DefaultLength];
-        Encode(Hash(id), chars);
+        var chars = new char[length];
+        Surround(Hash(id), prefix, suffix, chars);
         return new string(chars);
+    }
+
+    private static void Surround(ReadOnlySpan<byte> hash, string prefix, string suffix, Span<char> text)
+    {
+        prefix.AsSpan().CopyTo(text);
+        Encode(hash, text.Slice(prefix.Length, DefaultLength));
+        suffix.AsSpan().CopyTo(text.Slice(prefix.Length + DefaultLength));
     }
 
     /// <summary>A stored <see cref="Hash"/> (32 bytes) as <see cref="HashText(string)"/> writes it, for databases that store the bytes and report events by hash.</summary>

@@ -99,7 +99,7 @@ public sealed partial class RedisSessionDatabase
     internal string UserIndexKeyOf(string user) => _prefix + "user:{" + SessionIds.HashText(user) + "}";
 
     /// <summary>The session key a handle names (a handle is a session key's tag).</summary>
-    private string KeyOfHandle(string handle) => _prefix + "{" + handle + "}";
+    private string KeyOfHandle(string handle) => _keyStart + handle + "}";
 
     /// <summary>What the index holds for a commit: a sign-in's entry, or a signed-in session's moved deadline; else nothing.</summary>
     private static IndexUpdate? IndexUpdateOf(string id, SessionRecord? record, SessionChanges changes, DateTimeOffset? absolute, DateTimeOffset? idle)
