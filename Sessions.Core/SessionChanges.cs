@@ -15,10 +15,10 @@ public sealed partial class SessionChanges
 {
     // Keyed lookups are indexed past a few items (see OrderedEntries), so a request that writes or consumes N keys is O(N).
     private OrderedEntries<SessionValue> _setValues;
-    private readonly List<string> _deletedKeys = [];
+    private List<string>? _deletedKeys; // made on the first delete: most requests delete nothing
     private HashSet<string>? _deletedKeyIndex;
     private OrderedEntries<object?> _setFlashes;
-    private readonly List<string> _deletedFlashes = [];
+    private List<string>? _deletedFlashes;
     private HashSet<string>? _deletedFlashIndex;
 
     private Guid _token;
@@ -64,7 +64,7 @@ public sealed partial class SessionChanges
     internal ReadOnlySpan<KeyValuePair<string, object?>> SetFlashSpan => _setFlashes.AsSpan();
 
     /// <summary>The keys deleted in this request.</summary>
-    public IReadOnlyList<string> DeletedKeys => _deletedKeys;
+    public IReadOnlyList<string> DeletedKeys => (IReadOnlyList<string>?)_deletedKeys ?? [];
 
     /// <summary>Every flash was removed before <see cref="SetFlashes"/> were applied.</summary>
     public bool FlashesCleared { get; private set; }
@@ -73,7 +73,7 @@ public sealed partial class SessionChanges
     public IReadOnlyList<KeyValuePair<string, object?>> SetFlashes => _setFlashes.AsSegment();
 
     /// <summary>The flashes consumed or deleted in this request.</summary>
-    public IReadOnlyList<string> DeletedFlashes => _deletedFlashes;
+    public IReadOnlyList<string> DeletedFlashes => (IReadOnlyList<string>?)_deletedFlashes ?? [];
 
     /// <summary>
     /// Whether this request moved the absolute deadline (to <see cref="AbsoluteDeadline"/>). When it did not, the stored
@@ -114,7 +114,7 @@ public sealed partial class SessionChanges
         IdleDeadline is { } idle && (RequiresLiveAt is not { } at || idle - stored >= TimeSpan.FromTicks((idle - at).Ticks / 10));
 
     /// <summary>Whether anything but the deadlines changed.</summary>
-    public bool HasDataChanges => Cleared || FlashesCleared || _setValues.Count + _deletedKeys.Count + _setFlashes.Count + _deletedFlashes.Count > 0;
+    public bool HasDataChanges => Cleared || FlashesCleared || _setValues.Count + (_deletedKeys?.Count ?? 0) + _setFlashes.Count + (_deletedFlashes?.Count ?? 0) > 0;
 
     /// <summary>
     /// Applies these changes to <paramref name="record"/> in the documented order (for databases that keep records in
@@ -130,14 +130,20 @@ public sealed partial class SessionChanges
             CheckUnloaded(record);
         if (Cleared)
             record.ClearValues();
-        foreach (var key in _deletedKeys)
-            record.RemoveValue(key);
+        if (_deletedKeys is not null)
+        {
+            foreach (var key in _deletedKeys)
+                record.RemoveValue(key);
+        }
         foreach (var value in _setValues.AsSpan())
             record.SetValue(value.Key, value.Value);
         if (FlashesCleared)
             record.ClearFlashes();
-        foreach (var key in _deletedFlashes)
-            record.RemoveFlash(key);
+        if (_deletedFlashes is not null)
+        {
+            foreach (var key in _deletedFlashes)
+                record.RemoveFlash(key);
+        }
         foreach (var flash in _setFlashes.AsSpan())
             record.SetFlash(flash.Key, flash.Value);
         if (MovesAbsoluteDeadline)
@@ -182,14 +188,14 @@ public sealed partial class SessionChanges
     internal void DeleteValue(string key)
     {
         _setValues.Remove(key, out _);
-        AddOnce(_deletedKeys, ref _deletedKeyIndex, key);
+        AddOnce(_deletedKeys ??= [], ref _deletedKeyIndex, key);
     }
 
     internal void ClearValues()
     {
         Cleared = true;
         _setValues.Clear();
-        _deletedKeys.Clear();
+        _deletedKeys = null;
         _deletedKeyIndex = null;
     }
 
@@ -198,14 +204,14 @@ public sealed partial class SessionChanges
     internal void DeleteFlash(string key)
     {
         _setFlashes.Remove(key, out _);
-        AddOnce(_deletedFlashes, ref _deletedFlashIndex, key);
+        AddOnce(_deletedFlashes ??= [], ref _deletedFlashIndex, key);
     }
 
     internal void ClearFlashes()
     {
         FlashesCleared = true;
         _setFlashes.Clear();
-        _deletedFlashes.Clear();
+        _deletedFlashes = null;
         _deletedFlashIndex = null;
     }
 
