@@ -4,7 +4,7 @@ namespace Sessions.AspNetCore;
 
 /// <summary>
 /// Runs the pipeline, then commits the request's sessions (one per manager used) if the response has not started (a response that started
-/// was committed just before, in <c>Response.OnStarting</c>). A database failure while loading or committing answers
+/// was committed just before, in <c>Response.OnStarting</c>); neither commit is cancelled when the client goes away. A database failure while loading or committing answers
 /// 503 with Retry-After (see <see cref="SessionsMiddlewareOptions"/>), a session ended by another request 409, each
 /// logged once (see <see cref="SessionFailureResponses"/>); any other failure propagates.
 /// </summary>
@@ -19,7 +19,7 @@ internal sealed class SessionsMiddleware(RequestDelegate next)
             for (var carrier = HttpContextCookieCarrier.Find(context); carrier is { CommitFailed: false }; carrier = carrier.Next)
             {
                 if (carrier.Session is { } session)
-                    await session.CommitAsync(context.RequestAborted).ConfigureAwait(false);
+                    await session.CommitAsync(CancellationToken.None).ConfigureAwait(false); // kept even if the client went away
             }
         }
         catch (Exception e) when (SessionFailureResponses.Handles(e) && !context.Response.HasStarted)

@@ -51,7 +51,10 @@ public interface ICookieCarrier
     /// <summary>Whether the response has started: its status and headers are on their way and can no longer change.</summary>
     bool HasStarted { get; }
 
-    /// <summary>The request's cancellation (the client went away); database calls made for the request honour it.</summary>
+    /// <summary>
+    /// The request's cancellation (the client went away); loads and other database calls made for the request honour it.
+    /// The host's own commit does not: the changes of a request whose client left are still stored.
+    /// </summary>
     CancellationToken RequestAborted { get; }
 
     /// <summary>

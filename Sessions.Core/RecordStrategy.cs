@@ -42,11 +42,9 @@ internal abstract class RecordStrategy
 
     private sealed class CopiedRecords : RecordStrategy
     {
-        private static readonly Func<object, ValueTask> Commit = static state =>
-        {
-            var session = (Session)state;
-            return session.CommitAsync(session.Carrier.RequestAborted);
-        };
+        // Not tied to the request's abort: a client that went away after sending its request still has its changes kept
+        // (the commit is one atomic call, bounded by the database's timeout, and abandoning the wait would not undo it).
+        private static readonly Func<object, ValueTask> Commit = static state => ((Session)state).CommitAsync(CancellationToken.None);
 
         public override bool TracksChanges => true;
 

@@ -93,7 +93,7 @@ public static class SessionsOwinMiddleware
         {
             if (OwinCookieCarrier.Find(environment) is not { } carrier)
                 return Task.CompletedTask;
-            var commit = carrier.CommitAsync(carrier.RequestAborted);
+            var commit = carrier.CommitAsync(CancellationToken.None); // kept even if the client went away
             return commit.IsCompletedSuccessfully ? Task.CompletedTask : AwaitCommitAsync(commit, environment, unavailable);
         }
         return AwaitThenCommitAsync(task, environment, unavailable);
@@ -116,7 +116,7 @@ public static class SessionsOwinMiddleware
         {
             await task.ConfigureAwait(false);
             if (OwinCookieCarrier.Find(environment) is { } carrier)
-                await carrier.CommitAsync(carrier.RequestAborted).ConfigureAwait(false);
+                await carrier.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (unavailable.Answer(environment, e))
         {
