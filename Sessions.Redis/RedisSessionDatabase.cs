@@ -182,21 +182,21 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
     {
         var key = KeyOf(id);
-        return DirectDatabase(cancellationToken) is { } db ? LoadDirectAsync(db, key) : new(LoadGuardedAsync(key, cancellationToken));
+        return DirectDatabase(cancellationToken) is { } db ? LoadDirectAsync(db, key, cancellationToken) : new(LoadGuardedAsync(key, cancellationToken));
     }
 
     private Task<SessionRecord?> LoadGuardedAsync(RedisKey key, CancellationToken cancellationToken) =>
-        RunAsync("load", db => ReadAsync(db, key).AsTask(), cancellationToken, oneRoundTrip: true);
+        RunAsync("load", db => ReadAsync(db, key, CancellationToken.None).AsTask(), cancellationToken, oneRoundTrip: true);
 
     /// <summary>The common load, with no guard task, closure or wrapper between the read and the caller (see <see cref="DirectDatabase"/>).</summary>
 #if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
 #endif
-    private async ValueTask<SessionRecord?> LoadDirectAsync(IDatabase db, RedisKey key)
+    private async ValueTask<SessionRecord?> LoadDirectAsync(IDatabase db, RedisKey key, CancellationToken cancellationToken)
     {
         try
         {
-            return await ReadAsync(db, key).ConfigureAwait(false);
+            return await ReadAsync(db, key, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or RedisException)
         {
@@ -204,19 +204,25 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         }
     }
 
-    /// <summary>One <c>HGETALL</c>, decoded; a key of another type reads as absent.</summary>
+    /// <summary>One <c>HGETALL</c>, decoded; a key of another type reads as absent. The token is honoured as <see cref="Honouring"/> says.</summary>
 #if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
 #endif
-    private static async ValueTask<SessionRecord?> ReadAsync(IDatabase db, RedisKey key)
+    private static async ValueTask<SessionRecord?> ReadAsync(IDatabase db, RedisKey key, CancellationToken cancellationToken)
     {
+        var read = db.HashGetAllAsync(key);
         try
         {
-            return Decode(await db.HashGetAllAsync(key).ConfigureAwait(false));
+            return Decode(await Honouring(read, cancellationToken).ConfigureAwait(false));
         }
         catch (RedisServerException e) when (IsWrongType(e))
         {
             return null; // not ours: the session is unknown
+        }
+        catch (OperationCanceledException)
+        {
+            Observe(read);
+            throw;
         }
     }
 
@@ -388,9 +394,11 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         if (index is null && DirectDatabase(cancellationToken) is { } db)
         {
             // The common commit awaits the script itself: no guard, closure or wrapper task between it and the caller.
+            Task<RedisResult>? evaluation = null;
             try
             {
-                result = await db.ScriptEvaluateAsync(RedisScripts.Commit.Hash, keys, argv).ConfigureAwait(false);
+                evaluation = db.ScriptEvaluateAsync(RedisScripts.Commit.Hash, keys, argv);
+                result = await Honouring(evaluation, cancellationToken).ConfigureAwait(false);
             }
             catch (RedisServerException e) when (IsNoScript(e))
             {
@@ -399,6 +407,11 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             catch (Exception e) when (e is TimeoutException or RedisException)
             {
                 throw Failure(e, "commit");
+            }
+            catch (OperationCanceledException) when (evaluation is not null)
+            {
+                Observe(evaluation);
+                throw;
             }
         }
         else
@@ -828,10 +841,26 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
 
     /// <summary>
     /// The database for a one-round-trip command that needs no guard: connected, on a connection this database made
-    /// (StackExchange.Redis times the command out itself, see <see cref="Configure"/>), with no caller's token to honour.
+    /// (StackExchange.Redis times the command out itself, see <see cref="Configure"/>). Await its command through <see cref="Honouring"/>.
     /// </summary>
     private IDatabase? DirectDatabase(CancellationToken cancellationToken) =>
-        _ownsConnection && !cancellationToken.CanBeCanceled ? ConnectedDatabase(cancellationToken) : null;
+#if NET
+        _ownsConnection ? ConnectedDatabase(cancellationToken) : null;
+#else
+        _ownsConnection && !cancellationToken.CanBeCanceled ? ConnectedDatabase(cancellationToken) : null; // no Task.WaitAsync: the guard honours the token
+#endif
+
+    /// <summary>
+    /// A command StackExchange.Redis times out itself, awaited as it is, or, with a token that can be cancelled (a
+    /// caller's, or the request's abort for a load), until that token fires: only then a wait of our own, with no timer.
+    /// A command left behind so is already sent; observe it when abandoning it (<see cref="Observe"/>).
+    /// </summary>
+    private static Task<T> Honouring<T>(Task<T> command, CancellationToken cancellationToken) =>
+#if NET
+        cancellationToken.CanBeCanceled && !command.IsCompleted ? command.WaitAsync(cancellationToken) : command;
+#else
+        command; // only reached without a token that can be cancelled (see DirectDatabase)
+#endif
 
     private async Task<T> ExecuteAsync<T>(Func<IDatabase, Task<T>> command, CancellationToken abandoned)
     {
