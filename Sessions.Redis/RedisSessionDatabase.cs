@@ -617,13 +617,26 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     {
         if (entries.Length == 0)
             return null;
+        // The values and flashes, to be put back in their rank order: a pooled array, not a list per load.
+        var stored = System.Buffers.ArrayPool<(bool IsFlash, long Order, string Key, SessionValue Value)>.Shared.Rent(entries.Length);
+        try
+        {
+            return Decode(entries, stored);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<(bool IsFlash, long Order, string Key, SessionValue Value)>.Shared.Return(stored, clearArray: true);
+        }
+    }
+
+    private static SessionRecord? Decode(HashEntry[] entries, (bool IsFlash, long Order, string Key, SessionValue Value)[] stored)
+    {
+        var count = 0;
         long? idle = null;
         long absolute = 0;
         long version = 0;
         string? user = null;
         long signedIn = 0;
-        List<(long Order, string Key, SessionValue Value)>? values = null;
-        List<(long Order, string Key, SessionValue Value)>? flashes = null;
         // Names and numbers are read from the reply's bytes: only a value's key and a user become strings.
         foreach (var entry in entries)
         {
@@ -661,8 +674,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
                 case (byte)'f':
                     if (name.Length < 2 || !TryDecodeStored(entry.Value, out var order, out var value))
                         continue; // a corrupt or foreign field is dropped, the rest of the session stays
-                    var list = name[0] == 'v' ? values ??= [] : flashes ??= [];
-                    list.Add((order, KeyOfField(entry.Name), value));
+                    stored[count++] = (name[0] == 'f', order, KeyOfField(entry.Name), value);
                     break;
             }
         }
@@ -674,19 +686,25 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             record.User = user;
             record.SignedInAt = signedIn == 0 ? null : new DateTimeOffset(signedIn, TimeSpan.Zero);
         }
-        if (values is not null)
+        Array.Sort(stored, 0, count, RankOrder.Instance);
+        for (var i = 0; i < count; i++)
         {
-            values.Sort(static (a, b) => a.Order.CompareTo(b.Order));
-            foreach (var value in values)
-                record.SetValue(value.Key, value.Value);
-        }
-        if (flashes is not null)
-        {
-            flashes.Sort(static (a, b) => a.Order.CompareTo(b.Order));
-            foreach (var flash in flashes)
-                record.SetFlash(flash.Key, flash.Value.Value);
+            var (isFlash, _, key, value) = stored[i];
+            if (isFlash)
+                record.SetFlash(key, value.Value);
+            else
+                record.SetValue(key, value);
         }
         return record;
+    }
+
+    /// <summary>Values before flashes, each in the order their keys were first set (the rank the commit script stores).</summary>
+    private sealed class RankOrder : IComparer<(bool IsFlash, long Order, string Key, SessionValue Value)>
+    {
+        public static readonly RankOrder Instance = new();
+
+        public int Compare((bool IsFlash, long Order, string Key, SessionValue Value) x, (bool IsFlash, long Order, string Key, SessionValue Value) y) =>
+            x.IsFlash != y.IsFlash ? x.IsFlash.CompareTo(y.IsFlash) : x.Order.CompareTo(y.Order);
     }
 
     private static bool TryDecodeStored(RedisValue stored, out long order, out SessionValue value)
