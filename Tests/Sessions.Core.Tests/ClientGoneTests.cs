@@ -17,11 +17,16 @@ public sealed class ClientGoneTests(bool asynchronous)
         return aborted.Token;
     }
 
+    private SessionManager Manager(out CopyingMemoryDatabase database)
+    {
+        database = new CopyingMemoryDatabase(asynchronous);
+        return new SessionManager(new SessionConfig { Database = database });
+    }
+
     [Test]
     public async Task ANewSession_IsStored_WhenTheClientWentAway()
     {
-        var database = new CopyingMemoryDatabase(asynchronous);
-        using var manager = new SessionManager(new SessionConfig { Database = database });
+        using var manager = Manager(out _);
         var carrier = new TestCarrier();
         var session = await manager.StartAsync(carrier);
         session.Set("name", "kept");
@@ -37,8 +42,7 @@ public sealed class ClientGoneTests(bool asynchronous)
     [Test]
     public async Task AWriteOnlyRequest_IsStored_WhenTheClientWentAway()
     {
-        var database = new CopyingMemoryDatabase(asynchronous);
-        using var manager = new SessionManager(new SessionConfig { Database = database });
+        using var manager = Manager(out _);
         var first = await manager.StartAsync(new TestCarrier());
         first.Set("name", "before");
         await first.CommitAsync();
@@ -53,8 +57,7 @@ public sealed class ClientGoneTests(bool asynchronous)
     [Test]
     public async Task AnExplicitCommit_StillHonoursTheTokenItIsGiven()
     {
-        var database = new CopyingMemoryDatabase(asynchronous);
-        using var manager = new SessionManager(new SessionConfig { Database = database });
+        using var manager = Manager(out var database);
         var session = await manager.StartAsync(new TestCarrier());
         session.Set("name", "never");
 
