@@ -203,6 +203,7 @@ public sealed partial class Session : IAsyncDisposable
     /// <exception cref="SessionDatabaseException">The database failed; the changes were not acknowledged and stay pending.</exception>
     /// <exception cref="SessionEndedException">Another request destroyed or renewed the session meanwhile; the changes were not stored.</exception>
     /// <exception cref="InvalidOperationException">The response has already started, so the commit could no longer precede it; nothing was written.</exception>
+    /// <remarks>The returned <see cref="ValueTask"/> may come from a pool: await it once, as any <see cref="ValueTask"/>.</remarks>
 #if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))] // no state machine allocated per commit that waits on its database
 #endif

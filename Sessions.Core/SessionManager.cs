@@ -99,6 +99,7 @@ public sealed partial class SessionManager : IDisposable
     /// expired, destroyed, malformed or undecodable value gives a new session, which exists only once written.
     /// A second call in the same request returns the same object.
     /// </summary>
+    /// <remarks>The returned <see cref="ValueTask{TResult}"/> may come from a pool: await it once, as any <see cref="ValueTask{TResult}"/>.</remarks>
 #if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no state machine allocated per load that waits on its database
 #endif
