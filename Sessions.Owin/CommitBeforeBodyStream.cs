@@ -55,14 +55,14 @@ internal sealed class CommitBeforeBodyStream : Stream
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        if (_committed || TryCommittedAtOnce(cancellationToken, out var commit))
+        if (_committed || TryCommittedAtOnce(out var commit))
             return _inner.WriteAsync(buffer, offset, count, cancellationToken);
         return CommitThenWriteAsync(commit, buffer, offset, count, cancellationToken);
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (_committed || TryCommittedAtOnce(cancellationToken, out var commit))
+        if (_committed || TryCommittedAtOnce(out var commit))
             return _inner.FlushAsync(cancellationToken);
         return CommitThenFlushAsync(commit, cancellationToken);
     }
@@ -70,7 +70,7 @@ internal sealed class CommitBeforeBodyStream : Stream
 #if NET
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_committed || TryCommittedAtOnce(cancellationToken, out var commit))
+        if (_committed || TryCommittedAtOnce(out var commit))
             return _inner.WriteAsync(buffer, cancellationToken);
         return CommitThenWriteAsync(commit, buffer, cancellationToken);
     }
@@ -113,11 +113,12 @@ internal sealed class CommitBeforeBodyStream : Stream
 
     /// <summary>
     /// Starts the commit; <see langword="true"/> when it completed at once (nothing to store, or a database that
-    /// completed synchronously), else <paramref name="commit"/> is the commit to await. A failure propagates.
+    /// completed synchronously), else <paramref name="commit"/> is the commit to await. A failure propagates. Not
+    /// cancelled with the write that triggered it: the host's own commit is kept even if the client went away.
     /// </summary>
-    private bool TryCommittedAtOnce(CancellationToken cancellationToken, out ValueTask commit)
+    private bool TryCommittedAtOnce(out ValueTask commit)
     {
-        commit = _carrier.CommitAsync(cancellationToken);
+        commit = _carrier.CommitAsync(CancellationToken.None);
         if (!commit.IsCompleted)
             return false;
         commit.GetAwaiter().GetResult(); // completed: does not block; rethrows a failure, so no byte goes out
