@@ -893,10 +893,14 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     {
         try
         {
-            // Task.WaitAsync costs about 1.7 µs of CPU per command (measured on a write-only request's commit): skipped
-            // when StackExchange.Redis times the command out itself and there is no token to honour.
+            // When StackExchange.Redis times the command out itself, only a token needs a wait of our own, and no timer
+            // (see Honouring): Task.WaitAsync with a timeout costs about 1.7 µs of CPU per command.
+#if NET
+            if (timedOutByRedis)
+#else
             if (timedOutByRedis && !cancellationToken.CanBeCanceled)
-                return await work.ConfigureAwait(false);
+#endif
+                return await Honouring(work, cancellationToken).ConfigureAwait(false);
 #if NET
             return await work.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
 #else
