@@ -31,6 +31,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     private readonly bool _ownsConnection;
     private readonly string _prefix;
     private readonly string _keyStart;
+    private readonly SessionKeyCache _keys;
     private readonly string _pattern;
     private readonly TimeSpan _timeout;
     private readonly long _slackMilliseconds;
@@ -74,6 +75,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         _ownsConnection = ownsConnection;
         _prefix = options.KeyPrefix;
         _keyStart = options.KeyPrefix + "{";
+        _keys = new SessionKeyCache(_keyStart, "}");
         _pattern = EscapeGlob(options.KeyPrefix) + "{" + new string('?', SessionTagLength) + "}";
         _timeout = options.OperationTimeout;
         _slackMilliseconds = (long)options.ExpirySlack.TotalMilliseconds;
@@ -557,7 +559,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     internal TimeSpan OperationTimeout => _timeout;
 
     /// <summary>The Redis key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID as a hash tag.</summary>
-    internal string KeyOf(string id) => SessionIds.HashText(id, _keyStart, "}");
+    internal string KeyOf(string id) => _keys.KeyOf(id);
 
     /// <summary>The hash of the ID in a session key this database built (the text between the braces).</summary>
     private string HashOfKey(string key) => key.Substring(_prefix.Length + 1, SessionTagLength);
