@@ -32,11 +32,11 @@ internal static class RedisScripts
 
     /// <summary>
     /// Applies one request's changes. KEYS[1] the session key and, for a create only, KEYS[2] its end marker. ARGV: 1 six
-    /// flags, each '1' or '0': new, cleared, flashes cleared, moves the absolute deadline, signs in, unloaded; 2 absolute
-    /// ticks and 3 absolute Unix ms (both empty for none or when it does not move), 4 idle ticks and 5 idle Unix ms (both
-    /// empty when the idle deadline does not move), 6 expiry slack ms, 7 payload limit, then the deleted fields (count,
-    /// names), then the set fields (count, then name and stored payload for each: its payload size is the name's bytes
-    /// less the v/f, plus the payload's), then, only where its flag says so: a create's token, event channel and message
+    /// flags, each '1' or '0': new, cleared, flashes cleared, moves the absolute deadline, signs in, unloaded; 2 idle ticks
+    /// and 3 idle Unix ms (both empty when the idle deadline does not move), 4 expiry slack ms, 5 payload limit, then the
+    /// deleted fields (count, names), then the set fields (count, then name and stored payload for each: its payload size
+    /// is the name's bytes less the v/f, plus the payload's), then, only where its flag says so: a moved absolute
+    /// deadline's ticks and Unix ms (both empty for none); a create's token, event channel and message
     /// (published only when this run created the key, not on a retried create); a sign-in's user and ticks; for a session
     /// the request did not load (<see cref="SessionChanges.RequiresLiveAt"/>), that instant in Unix ms and the key limit.
     /// Every argument a request does not need is left out, because each one costs the client and the server on every
@@ -58,12 +58,13 @@ internal static class RedisScripts
         local tonumber, byte, find = tonumber, string.byte, string.find
         local isNew, cleared, flashesCleared, movesAbsolute, signsIn, unloaded = byte(ARGV[1], 1, 6)
         isNew, cleared, flashesCleared, movesAbsolute = isNew == 49, cleared == 49, flashesCleared == 49, movesAbsolute == 49
-        local movesIdle = ARGV[4] ~= ''
-        local n = tonumber(ARGV[8])
-        local sets = tonumber(ARGV[9 + n])
-        local first = 10 + n
+        local movesIdle = ARGV[2] ~= ''
+        local n = tonumber(ARGV[6])
+        local sets = tonumber(ARGV[7 + n])
+        local first = 8 + n
         local tail = first + 2 * sets
-        local token, channel, message, user, signedIn, liveAt, maxKeys
+        local absoluteTicks, absoluteMs, token, channel, message, user, signedIn, liveAt, maxKeys
+        if movesAbsolute then absoluteTicks, absoluteMs = ARGV[tail], ARGV[tail + 1]; tail = tail + 2 end
         if isNew then token, channel, message = ARGV[tail], ARGV[tail + 1], ARGV[tail + 2]; tail = tail + 3 end
         if signsIn == 49 then user, signedIn = ARGV[tail], ARGV[tail + 1]; tail = tail + 2 end
         if unloaded == 49 then liveAt, maxKeys = tonumber(ARGV[tail]), ARGV[tail + 1] end
@@ -74,7 +75,7 @@ internal static class RedisScripts
         if isNew then m = m + 1; fields[m] = '#c' end
         local tokenAt = m
         if liveAt then m = m + 1; fields[m] = '#u' end
-        for j = 1, n do fields[m + j] = ARGV[8 + j] end
+        for j = 1, n do fields[m + j] = ARGV[6 + j] end
         for j = 0, sets - 1 do fields[m + n + 1 + j] = ARGV[first + 2 * j] end
         local current = redis.call('HMGET', key, unpack(fields))
         local exists = current[1]
@@ -91,7 +92,7 @@ internal static class RedisScripts
         if liveAt then
           if not im or im <= liveAt or (am and am <= liveAt) then return 0 end
           -- As for a loaded session: the idle deadline is stored once it moves by a tenth of the idle timeout.
-          local idle = tonumber(ARGV[5])
+          local idle = tonumber(ARGV[3])
           movesIdle = idle - im >= (idle - liveAt) / 10
         end
         local size = tonumber(current[4]) or 0
@@ -114,7 +115,7 @@ internal static class RedisScripts
             end
           end
           for j = 1, n do
-            local f, old = ARGV[8 + j], current[m + j]
+            local f, old = ARGV[6 + j], current[m + j]
             if old and not removed[f] then
               removed[f] = true
               projected = projected - (#f - 1 + #old - (find(old, ':', 1, true) or 0))
@@ -148,7 +149,7 @@ internal static class RedisScripts
           writes[#writes + 1] = order .. ':' .. ARGV[a + 1]
         end
         -- A commit that does not grow the payload passes even over the limit (a limit lowered since), so it can shrink it.
-        if projected > size and projected > tonumber(ARGV[7]) then return -1 end
+        if projected > size and projected > tonumber(ARGV[5]) then return -1 end
         if liveAt and added > 0 then
           -- The keys a load would have counted: every field but the metadata, less those this commit removes.
           local held = redis.call('HLEN', key)
@@ -162,17 +163,17 @@ internal static class RedisScripts
         if projected < 0 then projected = 0 end
         if movesAbsolute then
           writes[#writes + 1] = '#a'
-          writes[#writes + 1] = ARGV[2]
+          writes[#writes + 1] = absoluteTicks
           writes[#writes + 1] = '#am'
-          writes[#writes + 1] = ARGV[3]
-          am = tonumber(ARGV[3])
+          writes[#writes + 1] = absoluteMs
+          am = tonumber(absoluteMs)
         end
         if movesIdle then
           writes[#writes + 1] = '#i'
-          writes[#writes + 1] = ARGV[4]
+          writes[#writes + 1] = ARGV[2]
           writes[#writes + 1] = '#im'
-          writes[#writes + 1] = ARGV[5]
-          im = tonumber(ARGV[5])
+          writes[#writes + 1] = ARGV[3]
+          im = tonumber(ARGV[3])
         end
         -- Only what changes is written: an unchanged size or rank counter, or the token of a retried create, is left as is.
         if projected ~= size or not current[4] then
@@ -199,7 +200,7 @@ internal static class RedisScripts
           -- Milliseconds since 1970 stay far below 2^53: exact in Lua's doubles.
           at = im
           if am and (not at or am < at) then at = am end
-          if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[6]))) end
+          if at then redis.call('PEXPIREAT', key, string.format('%d', at + tonumber(ARGV[4]))) end
         end
         if not exists and message ~= '' then redis.call('PUBLISH', channel, message) end -- not exists: a create, so message is set
         if liveAt and movesIdle and current[m] then return {current[m], string.format('%d', at)} end

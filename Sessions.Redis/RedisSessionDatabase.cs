@@ -327,15 +327,14 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         var deletedFlashes = changes.DeletedFlashes;
         var setValues = changes.SetValueSpan;
         var setFlashes = changes.SetFlashSpan;
-        var argv = new RedisValue[9 + deletedKeys.Count + deletedFlashes.Count + 2 * (setValues.Length + setFlashes.Length)
-            + (changes.IsNew ? 3 : 0) + (changes.BindsUser ? 2 : 0) + (unloaded ? 2 : 0)];
+        var argv = new RedisValue[7 + deletedKeys.Count + deletedFlashes.Count + 2 * (setValues.Length + setFlashes.Length)
+            + (movesAbsolute ? 2 : 0) + (changes.IsNew ? 3 : 0) + (changes.BindsUser ? 2 : 0) + (unloaded ? 2 : 0)];
         argv[0] = CommitFlags[(changes.IsNew ? 1 : 0) | (changes.Cleared ? 2 : 0) | (changes.FlashesCleared ? 4 : 0) | (movesAbsolute ? 8 : 0)
             | (changes.BindsUser ? 16 : 0) | (unloaded ? 32 : 0)];
-        SetDeadline(argv, 1, movesAbsolute ? absolute : null);
-        SetDeadline(argv, 3, idle);
-        argv[5] = _slackMilliseconds;
-        argv[6] = changes.MaxPayloadBytes;
-        var i = 7;
+        SetDeadline(argv, 1, idle);
+        argv[3] = _slackMilliseconds;
+        argv[4] = changes.MaxPayloadBytes;
+        var i = 5;
         argv[i++] = deletedKeys.Count + deletedFlashes.Count;
         for (var d = 0; d < deletedKeys.Count; d++)
             argv[i++] = ValueField(deletedKeys[d]);
@@ -350,6 +349,11 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         // What this request sets is all in the merged session: over the limit alone, it is over merged too.
         if (size > changes.MaxPayloadBytes)
             throw TooLarge(changes.MaxPayloadBytes);
+        if (movesAbsolute)
+        {
+            SetDeadline(argv, i, absolute);
+            i += 2;
+        }
         if (changes.IsNew)
         {
             argv[i++] = changes.Token.ToString("N");
