@@ -239,12 +239,18 @@ public sealed partial class Session : IAsyncDisposable
             id = _id!;
         }
         bool stored;
+        var telemetry = _manager.Telemetry;
+        var observed = telemetry.ObservesCommits;
         try
         {
-            stored = await _manager.Telemetry.CommitAsync(_database, id, _record, changes, cancellationToken).ConfigureAwait(false);
+            stored = await (observed
+                ? telemetry.CommitAsync(_database, id, _record, changes, cancellationToken)
+                : _database.CommitAsync(id, _record, changes, cancellationToken)).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
+            if (!observed)
+                telemetry.CommitFailed(_database, id, e);
             using (Lock())
                 _changes ??= changes; // not acknowledged: keep it for a retry
             throw;

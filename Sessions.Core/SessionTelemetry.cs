@@ -126,6 +126,16 @@ internal sealed class SessionTelemetry : IDisposable
     public ValueTask<SessionRecord?[]> LoadManyAsync(ISessionDatabase database, ISessionBatchLoader loader, string[] ids, CancellationToken cancellationToken) =>
         RunAsync(Operation.Load, database, null, (loader, ids), static (s, ct) => s.loader.LoadManyAsync(s.ids, ct), cancellationToken);
 
+    /// <summary>
+    /// Whether a commit is measured or traced now (its duration or payload histogram is listened to, or its activity). When
+    /// not, a session awaits the database itself, one async layer less per request, and reports a failure through
+    /// <see cref="CommitFailed"/>.
+    /// </summary>
+    public bool ObservesCommits => _commitDuration.Enabled || _payloadSize.Enabled || ActivitySource.HasListeners();
+
+    /// <summary>What <see cref="CommitAsync"/> records when the commit fails, for a commit awaited without it (see <see cref="ObservesCommits"/>).</summary>
+    public void CommitFailed(ISessionDatabase database, string id, Exception exception) => Failed(Operation.Commit, database, id, exception);
+
     public ValueTask<bool> CommitAsync(ISessionDatabase database, string id, SessionRecord record, SessionChanges changes, CancellationToken cancellationToken)
     {
         if (_payloadSize.Enabled && !database.SharesRecords)
@@ -207,15 +217,21 @@ internal sealed class SessionTelemetry : IDisposable
                 activity.SetTag(ErrorTypeTag, errorType);
                 activity.SetStatus(ActivityStatusCode.Error, e is OperationCanceledException ? "cancelled" : e.GetType().Name);
             }
-            if (e is SessionDatabaseException && _errors.Enabled)
-            {
-                _errors.Add(1, new KeyValuePair<string, object?>(DatabaseTag, NameOf(database)),
-                    new KeyValuePair<string, object?>(OperationTag, OperationNames[(int)operation]), new KeyValuePair<string, object?>(ErrorTypeTag, errorType));
-            }
-            if (e is SessionDatabaseException or SessionLimitExceededException)
-                SessionLog.Failure(Logger, e, NameOf(database), OperationNames[(int)operation], id is null ? SessionLog.None : Fingerprint(id));
+            Failed(operation, database, id, e);
             throw;
         }
+    }
+
+    /// <summary>Counts a database failure and logs it (once, here); a cancellation or a caller's mistake is neither.</summary>
+    private void Failed(Operation operation, ISessionDatabase database, string? id, Exception e)
+    {
+        if (e is SessionDatabaseException && _errors.Enabled)
+        {
+            _errors.Add(1, new KeyValuePair<string, object?>(DatabaseTag, NameOf(database)),
+                new KeyValuePair<string, object?>(OperationTag, OperationNames[(int)operation]), new KeyValuePair<string, object?>(ErrorTypeTag, e.GetType().FullName));
+        }
+        if (e is SessionDatabaseException or SessionLimitExceededException)
+            SessionLog.Failure(Logger, e, NameOf(database), OperationNames[(int)operation], id is null ? SessionLog.None : Fingerprint(id));
     }
 
     private static double Elapsed(long started) => (Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency;

@@ -49,6 +49,25 @@ public sealed class DatabaseFailureTests
         request.Written.Should().BeEmpty("the cookie of a session the database did not store is never sent");
     }
 
+    [TestCase(false, TestName = "CommitFailure_IsCountedAndLoggedOnce_WhenOnlyTheErrorCounterIsListenedTo")]
+    [TestCase(true, TestName = "CommitFailure_IsCountedAndLoggedOnce_WhenCommitsAreMeasuredToo")]
+    public async Task CommitFailure_IsCountedAndLoggedOnce(bool measureCommits)
+    {
+        // Unmeasured, the session awaits the database itself (no telemetry layer): the failure is still counted and logged, once.
+        var logs = new LogCapture();
+        using var manager = new SessionManager(new SessionConfig { Database = new DownDatabase { LoadWorks = true }, LoggerFactory = logs });
+        using var metrics = new MetricCapture(i => ReferenceEquals(i.Meter, manager.Telemetry.Meter) && (measureCommits || i.Name == "sessions.database.errors"));
+        manager.Telemetry.ObservesCommits.Should().Be(measureCommits);
+        var request = new TestCarrier();
+        (await manager.StartAsync(request)).Set("name", "iris");
+
+        await manager.Invoking(m => m.CommitAsync(request).AsTask()).Should().ThrowAsync<SessionDatabaseException>();
+
+        metrics.Sum("sessions.database.errors", (SessionTelemetry.OperationTag, "commit")).Should().Be(1);
+        logs.WithId(1).Should().ContainSingle().Which.Value("Fingerprint").Should().Be(manager.Fingerprint(request.Session!.Id));
+        metrics.Of("sessions.commit.duration").Should().HaveCount(measureCommits ? 1 : 0);
+    }
+
     [Test]
     public void UnknownFailureMode_IsRejectedNamingTheField()
     {
