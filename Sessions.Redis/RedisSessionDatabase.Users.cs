@@ -102,7 +102,7 @@ public sealed partial class RedisSessionDatabase
     private string KeyOfHandle(string handle) => _keyStart + handle + "}";
 
     /// <summary>What the index holds for a commit: a sign-in's entry, or a signed-in session's moved deadline; else nothing.</summary>
-    private static IndexUpdate? IndexUpdateOf(string id, SessionRecord? record, SessionChanges changes, DateTimeOffset? absolute, DateTimeOffset? idle)
+    private IndexUpdate? IndexUpdateOf(string id, SessionRecord? record, SessionChanges changes, DateTimeOffset? absolute, DateTimeOffset? idle)
     {
         var user = changes.BindsUser ? changes.User : record?.User;
         if (user is null || (!changes.BindsUser && !changes.MovesAbsoluteDeadline && changes.IdleDeadline is null))
@@ -112,11 +112,11 @@ public sealed partial class RedisSessionDatabase
             return null;
         var endsAt = absolute is { } a && a < idleAt.Value ? a : idleAt.Value;
         var previous = changes.BindsUser && changes.PreviousUser is { } before && before != user ? before : null;
-        return new IndexUpdate(user, SessionIds.HashText(id), endsAt.ToUnixTimeMilliseconds(), null, previous);
+        return new IndexUpdate(user, HandleOf(id), endsAt.ToUnixTimeMilliseconds(), null, previous);
     }
 
     /// <summary>A renewed signed-in session's index move, read from the hash the renew took (<paramref name="content"/>: mode, slack, TTL, then field/value pairs).</summary>
-    private static IndexUpdate? RenewedIndexUpdate(string id, string newId, RedisValue[] content)
+    private IndexUpdate? RenewedIndexUpdate(string id, string newId, RedisValue[] content)
     {
         string? user = null;
         long? absolute = null, idle = null;
@@ -138,7 +138,7 @@ public sealed partial class RedisSessionDatabase
         if (string.IsNullOrEmpty(user) || idle is null)
             return null;
         var endsAt = absolute is { } a && a < idle.Value ? a : idle.Value;
-        return new IndexUpdate(user!, SessionIds.HashText(newId), endsAt, SessionIds.HashText(id), null);
+        return new IndexUpdate(user!, HandleOf(newId), endsAt, HandleOf(id), null);
     }
 
     /// <summary>The user a destroy or deadline script reported (a bulk string), or <see langword="null"/> for a session signed in as no one.</summary>

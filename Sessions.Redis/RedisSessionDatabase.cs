@@ -451,7 +451,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
 
     /// <summary>A signed-in session's end moved: its entry in the user's index follows (a round trip of its own, whatever the caller's token: the session already moved).</summary>
     private Task<bool> MoveIndexEntryAsync(string operation, string user, string id, long endsAtMilliseconds) =>
-        RunAsync(operation, db => new IndexUpdate(user, SessionIds.HashText(id), endsAtMilliseconds, null, null).SendAsync(this, db), CancellationToken.None);
+        RunAsync(operation, db => new IndexUpdate(user, HandleOf(id), endsAtMilliseconds, null, null).SendAsync(this, db), CancellationToken.None);
 
     /// <inheritdoc />
     /// <remarks>One script run; it moves the key's TTL too.</remarks>
@@ -491,7 +491,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         if (SignedInUser(result) is not { } user)
             return (long)result == 1;
         // A signed-in session: its index entry goes too (a second round trip, only for signed-in sessions).
-        await RunAsync("destroy", db => db.SortedSetRemoveAsync(UserIndexKeyOf(user), SessionIds.HashText(id)), CancellationToken.None).ConfigureAwait(false);
+        await RunAsync("destroy", db => db.SortedSetRemoveAsync(UserIndexKeyOf(user), HandleOf(id)), CancellationToken.None).ConfigureAwait(false);
         return true;
     }
 
@@ -567,6 +567,9 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
 
     /// <summary>The hash of the ID in a session key this database built (the text between the braces).</summary>
     private string HashOfKey(string key) => key.Substring(_prefix.Length + 1, SessionTagLength);
+
+    /// <summary>The handle of session <paramref name="id"/> (<see cref="SessionIds.HashText(string)"/>), taken from its remembered key.</summary>
+    private string HandleOf(string id) => HashOfKey(KeyOf(id));
 
     /// <summary>Deletes every key matching <paramref name="pattern"/> and <paramref name="keep"/> on every primary: SCAN, then pipelined batches.</summary>
     private async Task DeleteMatchingAsync(IConnectionMultiplexer connection, string pattern, Func<RedisKey, bool> keep, CancellationToken cancellationToken)
