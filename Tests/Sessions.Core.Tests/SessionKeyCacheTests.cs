@@ -29,13 +29,18 @@ public class SessionKeyCacheTests
     }
 
     [Test]
-    public void IdsThatDifferOnlyInLengthOrLastCharacter_AreNotConfused()
+    public void AnIdInTheSlotOfAHeldOne_DifferingOnlyInItsLastCharacters_ReplacesIt_AndNeitherGetsTheOthersKey()
     {
         var cache = new SessionKeyCache("", "");
-        var id = new string('a', 40);
+        var id = SessionIds.NewId();
+        // Same length, same slot, same characters but the last three (64^3 candidates: one shares the slot, all but surely):
+        // the one case where only the comparison tells them apart.
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var rival = (from a in Alphabet from b in Alphabet from c in Alphabet select id[..^3] + a + b + c)
+            .First(other => other != id && ((other.GetHashCode() ^ id.GetHashCode()) & (SessionKeyCache.Slots - 1)) == 0);
 
-        foreach (var other in new[] { id, id + "a", id[..^1] + "b", id[..^1], id })
-            cache.KeyOf(other).Should().Be(SessionIds.HashText(other), other);
+        foreach (var named in new[] { id, rival, id, id + "A", id[..^1], rival })
+            cache.KeyOf(named).Should().Be(SessionIds.HashText(named), named);
     }
 
     [Test]
