@@ -44,7 +44,7 @@ public sealed class DistributedCacheSessionDatabase : ISessionDatabase
 
     private readonly IDistributedCache _cache;
     private readonly TimeProvider _time;
-    private readonly string _prefix;
+    private readonly SessionKeyCache _keys;
     private readonly TimeSpan _timeout;
     private readonly SemaphoreSlim[] _locks;
 
@@ -57,7 +57,7 @@ public sealed class DistributedCacheSessionDatabase : ISessionDatabase
     {
         _cache = cache ?? throw new ArgumentNullException(nameof(cache));
         var validated = (options ?? new DistributedCacheSessionOptions()).Validated();
-        _prefix = validated.KeyPrefix;
+        _keys = new SessionKeyCache(validated.KeyPrefix, "");
         _timeout = validated.OperationTimeout;
         _time = timeProvider ?? TimeProvider.System;
         _locks = new SemaphoreSlim[Stripes];
@@ -183,8 +183,8 @@ public sealed class DistributedCacheSessionDatabase : ISessionDatabase
     public ValueTask DestroyAllAsync(CancellationToken cancellationToken) =>
         throw new NotSupportedException("DistributedCacheSessionDatabase cannot destroy every session: IDistributedCache cannot list its entries. Clear the cache itself, or change DistributedCacheSessionOptions.KeyPrefix so that every existing session is unknown.");
 
-    /// <summary>The cache key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID.</summary>
-    internal string KeyOf(string id) => _prefix + SessionIds.HashText(id ?? throw new ArgumentNullException(nameof(id)));
+    /// <summary>The cache key of session <paramref name="id"/>: the prefix, then the base64url SHA-256 of the ID (remembered for recent IDs).</summary>
+    internal string KeyOf(string id) => _keys.KeyOf(id);
 
     private int StripeOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % Stripes);
 
