@@ -198,7 +198,7 @@ public sealed partial class SessionManager : IDisposable
     /// The allocation-free path for in-process databases: finds the cookie's session by its text. Returns
     /// <see langword="true"/> when it settled the outcome (<paramref name="session"/> is the live session, or
     /// <see langword="null"/> when none of the cookie's values names one); <see langword="false"/> defers to
-    /// <see cref="LoadLiveAsync"/>, for a found session that has expired and must be destroyed.
+    /// <see cref="LoadOrFailOpenAsync"/>, for a found session that has expired and must be destroyed.
     /// </summary>
     private bool TryStartFromLookup(ICookieCarrier carrier, ISessionDatabase database, ISessionLookup lookup, out Session? session)
     {
@@ -255,8 +255,11 @@ public sealed partial class SessionManager : IDisposable
     }
 
     /// <summary>
-    /// <see cref="LoadLiveAsync"/>, failing open as configured: with <see cref="SessionDatabaseFailureMode.ContinueUnsaved"/>
-    /// a database failure gives no session and <c>Unsaved</c>, an empty session that is never stored.
+    /// The first of <paramref name="candidates"/> that names a live session, with its record; none when none does. Unknown
+    /// and expired IDs are counted, and an expired session found is destroyed (raising <see cref="Destroyed"/> as expired).
+    /// A database failure fails open as configured: with <see cref="SessionDatabaseFailureMode.ContinueUnsaved"/> it gives
+    /// no session and <c>Unsaved</c>, an empty session that is never stored. One method, not two, because every layer of
+    /// async costs each load that waits on its database.
     /// </summary>
 #if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no state machine allocated per load that waits on its database
@@ -265,59 +268,67 @@ public sealed partial class SessionManager : IDisposable
     {
         try
         {
-            return (await LoadLiveAsync(candidates, database, cancellationToken).ConfigureAwait(false), false);
+            // Two or more candidates (decoys before the real cookie, say) cost one round trip when the database can batch;
+            // a single one keeps the plain load.
+            SessionRecord?[]? loaded = null;
+            if (candidates.Count > 1 && database is ISessionBatchLoader batchLoader)
+            {
+                var ids = new string[candidates.Count];
+                for (var i = 0; i < ids.Length; i++)
+                    ids[i] = candidates[i];
+                loaded = await Telemetry.LoadManyAsync(database, batchLoader, ids, cancellationToken).ConfigureAwait(false);
+                if (loaded.Length != ids.Length)
+                    throw new InvalidOperationException($"{database.GetType().Name}.LoadManyAsync returned {loaded.Length} records for {ids.Length} IDs.");
+            }
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var id = candidates[i];
+                SessionRecord? record;
+                if (loaded is not null)
+                {
+                    record = loaded[i];
+                }
+                else if (Telemetry.ObservesLoads)
+                {
+                    record = await Telemetry.LoadAsync(database, id, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    try
+                    {
+                        record = await database.LoadAsync(id, cancellationToken).ConfigureAwait(false); // one async layer less when nothing measures loads
+                    }
+                    catch (Exception e)
+                    {
+                        Telemetry.LoadFailed(database, id, e);
+                        throw;
+                    }
+                }
+                if (record is null)
+                {
+                    Counters.AddUnknown();
+                    continue;
+                }
+                var now = _time.GetUtcNow();
+                if (record.IsExpired(now))
+                {
+                    Counters.AddExpired();
+                    // A database shared across processes tells the others it expired, not that it was destroyed.
+                    var destroyed = database is ISessionExpiredDestroyer expiry
+                        ? Telemetry.DestroyExpiredAsync(database, expiry, id, cancellationToken)
+                        : Telemetry.DestroyAsync(database, id, cancellationToken);
+                    if (await destroyed.ConfigureAwait(false))
+                        Raise(SessionEventReason.Expired, id);
+                    continue;
+                }
+                return ((id, record), false);
+            }
+            return (null, false);
         }
         catch (SessionDatabaseException) when (Config.DatabaseFailureMode == SessionDatabaseFailureMode.ContinueUnsaved)
         {
             return (null, true);
         }
-    }
-
-    /// <summary>
-    /// The first of <paramref name="candidates"/> that names a live session, with its record; <see langword="null"/> when
-    /// none does. Unknown and expired IDs are counted, and an expired session found is destroyed (raising <see cref="Destroyed"/> as expired).
-    /// </summary>
-#if NET
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no state machine allocated per load that waits on its database
-#endif
-    internal async ValueTask<(string Id, SessionRecord Record)?> LoadLiveAsync(CandidateIds candidates, ISessionDatabase database, CancellationToken cancellationToken)
-    {
-        // Two or more candidates (decoys before the real cookie, say) cost one round trip when the database can batch;
-        // a single one keeps the plain load.
-        SessionRecord?[]? loaded = null;
-        if (candidates.Count > 1 && database is ISessionBatchLoader batchLoader)
-        {
-            var ids = new string[candidates.Count];
-            for (var i = 0; i < ids.Length; i++)
-                ids[i] = candidates[i];
-            loaded = await Telemetry.LoadManyAsync(database, batchLoader, ids, cancellationToken).ConfigureAwait(false);
-            if (loaded.Length != ids.Length)
-                throw new InvalidOperationException($"{database.GetType().Name}.LoadManyAsync returned {loaded.Length} records for {ids.Length} IDs.");
-        }
-        for (var i = 0; i < candidates.Count; i++)
-        {
-            var id = candidates[i];
-            var record = loaded is not null ? loaded[i] : await Telemetry.LoadAsync(database, id, cancellationToken).ConfigureAwait(false);
-            if (record is null)
-            {
-                Counters.AddUnknown();
-                continue;
-            }
-            var now = _time.GetUtcNow();
-            if (record.IsExpired(now))
-            {
-                Counters.AddExpired();
-                // A database shared across processes tells the others it expired, not that it was destroyed.
-                var destroyed = database is ISessionExpiredDestroyer expiry
-                    ? Telemetry.DestroyExpiredAsync(database, expiry, id, cancellationToken)
-                    : Telemetry.DestroyAsync(database, id, cancellationToken);
-                if (await destroyed.ConfigureAwait(false))
-                    Raise(SessionEventReason.Expired, id);
-                continue;
-            }
-            return (id, record);
-        }
-        return null;
     }
 
     /// <summary>

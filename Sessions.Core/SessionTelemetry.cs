@@ -127,6 +127,15 @@ internal sealed class SessionTelemetry : IDisposable
         RunAsync(Operation.Load, database, null, (loader, ids), static (s, ct) => s.loader.LoadManyAsync(s.ids, ct), cancellationToken);
 
     /// <summary>
+    /// Whether a load is measured or traced now (its duration histogram is listened to, or its activity). When not, the
+    /// manager awaits the database itself, one async layer less per request, and reports a failure through <see cref="LoadFailed"/>.
+    /// </summary>
+    public bool ObservesLoads => _loadDuration.Enabled || ActivitySource.HasListeners();
+
+    /// <summary>What <see cref="LoadAsync"/> records when the load fails, for a load awaited without it (see <see cref="ObservesLoads"/>).</summary>
+    public void LoadFailed(ISessionDatabase database, string id, Exception exception) => Failed(Operation.Load, database, id, exception);
+
+    /// <summary>
     /// Whether a commit is measured or traced now (its duration or payload histogram is listened to, or its activity). When
     /// not, a session awaits the database itself, one async layer less per request, and reports a failure through
     /// <see cref="CommitFailed"/>.

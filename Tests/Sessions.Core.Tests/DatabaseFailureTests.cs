@@ -68,6 +68,24 @@ public sealed class DatabaseFailureTests
         metrics.Of("sessions.commit.duration").Should().HaveCount(measureCommits ? 1 : 0);
     }
 
+    [TestCase(false, TestName = "LoadFailure_IsCountedAndLoggedOnce_WhenOnlyTheErrorCounterIsListenedTo")]
+    [TestCase(true, TestName = "LoadFailure_IsCountedAndLoggedOnce_WhenLoadsAreMeasuredToo")]
+    public async Task LoadFailure_IsCountedAndLoggedOnce(bool measureLoads)
+    {
+        // Unmeasured, the manager awaits the database itself (no telemetry layer): the failure is still counted and logged, once.
+        var logs = new LogCapture();
+        using var manager = new SessionManager(new SessionConfig { Database = new DownDatabase(), LoggerFactory = logs });
+        using var metrics = new MetricCapture(i => ReferenceEquals(i.Meter, manager.Telemetry.Meter) && (measureLoads || i.Name == "sessions.database.errors"));
+        manager.Telemetry.ObservesLoads.Should().Be(measureLoads);
+        var id = SessionIds.NewId();
+
+        await manager.Invoking(m => m.StartAsync(new TestCarrier("sid=" + id)).AsTask()).Should().ThrowAsync<SessionDatabaseException>();
+
+        metrics.Sum("sessions.database.errors", (SessionTelemetry.OperationTag, "load")).Should().Be(1);
+        logs.WithId(1).Should().ContainSingle().Which.Value("Fingerprint").Should().Be(manager.Fingerprint(id));
+        metrics.Of("sessions.load.duration").Should().HaveCount(measureLoads ? 1 : 0);
+    }
+
     [Test]
     public void UnknownFailureMode_IsRejectedNamingTheField()
     {
