@@ -184,47 +184,40 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     public ValueTask<SessionRecord?> LoadAsync(string id, CancellationToken cancellationToken)
     {
         var key = KeyOf(id);
-        return DirectDatabase(cancellationToken) is { } db ? LoadDirectAsync(db, key, cancellationToken) : new(LoadGuardedAsync(key, cancellationToken));
+        return DirectDatabase(cancellationToken) is { } db ? ReadAsync(db, key, cancellationToken, direct: true) : new(LoadGuardedAsync(key, cancellationToken));
     }
 
     private Task<SessionRecord?> LoadGuardedAsync(RedisKey key, CancellationToken cancellationToken) =>
-        RunAsync("load", db => ReadAsync(db, key, CancellationToken.None).AsTask(), cancellationToken, oneRoundTrip: true);
+        RunAsync("load", db => ReadAsync(db, key, CancellationToken.None, direct: false).AsTask(), cancellationToken, oneRoundTrip: true);
 
-    /// <summary>The common load, with no guard task, closure or wrapper between the read and the caller (see <see cref="DirectDatabase"/>).</summary>
+    /// <summary>
+    /// One <c>HGETALL</c>, decoded; a key of another type reads as absent. The token is honoured as <see cref="Honouring"/>
+    /// says. A <paramref name="direct"/> read (see <see cref="DirectDatabase"/>) has no guard around it: it turns
+    /// Redis's failures into <see cref="SessionDatabaseException"/> itself, so the common load is one async layer.
+    /// </summary>
 #if NET
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
 #endif
-    private async ValueTask<SessionRecord?> LoadDirectAsync(IDatabase db, RedisKey key, CancellationToken cancellationToken)
+    private async ValueTask<SessionRecord?> ReadAsync(IDatabase db, RedisKey key, CancellationToken cancellationToken, bool direct)
     {
+        Task<HashEntry[]>? read = null;
         try
         {
-            return await ReadAsync(db, key, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is TimeoutException or RedisException)
-        {
-            throw Failure(e, "load");
-        }
-    }
-
-    /// <summary>One <c>HGETALL</c>, decoded; a key of another type reads as absent. The token is honoured as <see cref="Honouring"/> says.</summary>
-#if NET
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-#endif
-    private static async ValueTask<SessionRecord?> ReadAsync(IDatabase db, RedisKey key, CancellationToken cancellationToken)
-    {
-        var read = db.HashGetAllAsync(key);
-        try
-        {
+            read = db.HashGetAllAsync(key);
             return Decode(await Honouring(read, cancellationToken).ConfigureAwait(false));
         }
         catch (RedisServerException e) when (IsWrongType(e))
         {
             return null; // not ours: the session is unknown
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (read is not null)
         {
             Observe(read);
             throw;
+        }
+        catch (Exception e) when (direct && e is TimeoutException or RedisException)
+        {
+            throw Failure(e, "load");
         }
     }
 
@@ -646,10 +639,12 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         long version = 0;
         string? user = null;
         long signedIn = 0;
-        // Names and numbers are read from the reply's bytes: only a value's key and a user become strings.
+        // Names and numbers are read from the reply's bytes, copied onto the stack: only a value's key and a user become strings.
+        Span<byte> nameScratch = stackalloc byte[ScratchBytes];
+        Span<byte> valueScratch = stackalloc byte[ScratchBytes];
         foreach (var entry in entries)
         {
-            var name = ((ReadOnlyMemory<byte>)entry.Name).Span;
+            var name = BytesOf(entry.Name, nameScratch);
             if (name.IsEmpty)
                 continue;
             switch (name[0])
@@ -668,7 +663,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
                     }
                     else if (name.SequenceEqual("#v"u8))
                     {
-                        TryParseDigits(((ReadOnlyMemory<byte>)entry.Value).Span, out version);
+                        TryParseDigits(BytesOf(entry.Value, valueScratch), out version);
                     }
                     else if (name.SequenceEqual("#u"u8))
                     {
@@ -681,9 +676,9 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
                     break;
                 case (byte)'v':
                 case (byte)'f':
-                    if (name.Length < 2 || !TryDecodeStored(entry.Value, out var order, out var value))
+                    if (name.Length < 2 || !TryDecodeStored(BytesOf(entry.Value, valueScratch), out var order, out var value))
                         continue; // a corrupt or foreign field is dropped, the rest of the session stays
-                    stored[count++] = (name[0] == 'f', order, KeyOfField(entry.Name), value);
+                    stored[count++] = (name[0] == 'f', order, KeyOfField(name), value);
                     break;
             }
         }
@@ -716,10 +711,9 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             x.IsFlash != y.IsFlash ? x.IsFlash.CompareTo(y.IsFlash) : x.Order.CompareTo(y.Order);
     }
 
-    private static bool TryDecodeStored(RedisValue stored, out long order, out SessionValue value)
+    private static bool TryDecodeStored(ReadOnlySpan<byte> bytes, out long order, out SessionValue value)
     {
         value = default;
-        var bytes = ((ReadOnlyMemory<byte>)stored).Span;
         var colon = bytes.Slice(0, Math.Min(bytes.Length, 20)).IndexOf((byte)':');
         if (colon <= 0 || !TryParseDigits(bytes.Slice(0, colon), out order))
         {
@@ -736,18 +730,33 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
         }
     }
 
-    /// <summary>The key a value or flash field names: its name less the v or f.</summary>
-    private static string KeyOfField(RedisValue field)
+    /// <summary>The key a value or flash field names: its name (UTF-8) less the v or f.</summary>
+    private static string KeyOfField(ReadOnlySpan<byte> name)
     {
 #if NET
-        return System.Text.Encoding.UTF8.GetString(((ReadOnlyMemory<byte>)field).Span.Slice(1));
+        return System.Text.Encoding.UTF8.GetString(name.Slice(1));
 #else
-        return ((string)field!).Substring(1);
+        return System.Text.Encoding.UTF8.GetString(name.Slice(1).ToArray());
 #endif
     }
 
-    private static bool TryParseTicks(RedisValue text, out long ticks) =>
-        TryParseDigits(((ReadOnlyMemory<byte>)text).Span, out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
+    /// <summary>The stack space <see cref="Decode(HashEntry[])"/> copies a reply's names and values into.</summary>
+    private const int ScratchBytes = 256;
+
+    /// <summary>
+    /// The bytes of a reply's name or value: copied into <paramref name="scratch"/> when they fit, because
+    /// StackExchange.Redis keeps a short reply inside the <see cref="RedisValue"/> itself (and a number as a number), and
+    /// casting it to memory would copy it into a new array; a longer one is read where it lies. Valid until the next call
+    /// with the same scratch.
+    /// </summary>
+    private static ReadOnlySpan<byte> BytesOf(RedisValue value, Span<byte> scratch) =>
+        value.GetByteCount() <= scratch.Length ? scratch.Slice(0, value.CopyTo(scratch)) : ((ReadOnlyMemory<byte>)value).Span;
+
+    private static bool TryParseTicks(RedisValue text, out long ticks)
+    {
+        Span<byte> scratch = stackalloc byte[20]; // more digits than any tick count has
+        return TryParseDigits(BytesOf(text, scratch), out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
+    }
 
     /// <summary>A non-negative decimal written with digits only, as the scripts and this class write numbers.</summary>
     private static bool TryParseDigits(ReadOnlySpan<byte> digits, out long value)

@@ -122,6 +122,38 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
     }
 
     [Test]
+    public async Task Load_ReadsBackEveryFieldExactly_AroundTheSizeItCopiesOntoTheStack()
+    {
+        // A load copies short names and values out of the reply onto the stack (256 bytes) and reads longer ones where
+        // they lie; numbers come back from the client as numbers. Either side of that size, in keys and values, and
+        // multi-byte text, every value must come back as it was set, in its order.
+        var expected = new List<(string Key, string Value)>();
+        var id = await CreateSessionAsync(s =>
+        {
+            foreach (var length in new[] { 1, 240, 250, 252, 253, 254, 255, 256, 257, 300, 5000 })
+            {
+                var key = "k" + length + new string('é', Math.Min(length, 300) / 8);
+                var value = new string('v', length) + "ü";
+                s.Set(key, value);
+                expected.Add((key, value));
+            }
+            var longKey = new string('ñ', 200); // 400 bytes of UTF-8: a field name past the stack copy
+            s.Set(longKey, "long name");
+            expected.Add((longKey, "long name"));
+            s.Set("number", 12345678901234L); // stored as digits the client may hand back as a number
+        });
+
+        var session = await Manager.StartAsync(Request(id));
+
+        foreach (var (key, value) in expected)
+            session.GetString(key).Should().Be(value, "the value of a {0}-character key", key.Length);
+        session.GetInt64("number").Should().Be(12345678901234L);
+        var order = new List<string>();
+        session.VisitAll((key, _) => order.Add(key));
+        order.Should().Equal(expected.Select(e => e.Key).Append("number"), "the order survives the load");
+    }
+
+    [Test]
     public async Task RawId_AppearsNowhereInTheKeyspace()
     {
         var id = await CreateSessionAsync(s => s.Set("name", "iris"));
