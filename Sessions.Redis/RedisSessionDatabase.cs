@@ -754,6 +754,13 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
 
     private static bool TryParseTicks(RedisValue text, out long ticks)
     {
+        if (text.IsInteger) // the client hands a reply that is a plain number back as a number: no digits to write out again
+        {
+            if (text.TryParse(out ticks) && ticks >= 0 && ticks <= DateTimeOffset.MaxValue.UtcTicks)
+                return true;
+            ticks = 0;
+            return false;
+        }
         Span<byte> scratch = stackalloc byte[20]; // more digits than any tick count has
         return TryParseDigits(BytesOf(text, scratch), out ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks;
     }

@@ -207,7 +207,10 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
         await Raw.HashSetAsync(Redis.KeyOf(garbage), [new HashEntry("#i", "soon"), new HashEntry("vname", "1:v\"iris\"")]);
         var negative = SessionIds.NewId();
         await Raw.HashSetAsync(Redis.KeyOf(negative), [new HashEntry("#i", "-5")]);
+        var pastTheCalendar = SessionIds.NewId(); // a number, but more ticks than any date has
+        await Raw.HashSetAsync(Redis.KeyOf(pastTheCalendar), [new HashEntry("#i", long.MaxValue)]);
 
+        (await Database.LoadAsync(pastTheCalendar, CancellationToken.None)).Should().BeNull();
         (await Database.LoadAsync(noDeadline, CancellationToken.None)).Should().BeNull();
         (await Database.LoadAsync(garbage, CancellationToken.None)).Should().BeNull();
         (await Database.LoadAsync(negative, CancellationToken.None)).Should().BeNull();
