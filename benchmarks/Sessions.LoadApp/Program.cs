@@ -93,11 +93,12 @@ switch (mode)
         var defaults = new SessionConfig();
         var idleTimeout = defaults.IdleTimeout;
         var stored = DateTimeOffset.UtcNow + idleTimeout;
-        await db.HashSetAsync("script:{session}", [new("#i", stored.UtcTicks), new("#im", stored.ToUnixTimeMilliseconds()), new("#s", 10), new("#n", 1), new("vname", "1:\"iris\"")]);
+        var payload = SessionValueCodec.Encode("name", new SessionValue("iris", false)); // the bytes a session stores for name=iris
+        await db.HashSetAsync("script:{session}", [new("#i", stored.UtcTicks), new("#im", stored.ToUnixTimeMilliseconds()), new("#s", SessionValueCodec.PayloadSize("name", payload)), new("#n", 1), new("vname", (byte[])[.. "1:"u8, .. payload])]);
         // The arguments RedisSessionDatabase sends for StartDeferred + Set("name", "iris"): flags (unloaded), the new idle
         // deadline, slack, payload limit, no deletes, one set field, then the liveness instant and key limit.
         StackExchange.Redis.RedisValue[] Arguments(DateTimeOffset now) =>
-            ["000001", (now + idleTimeout).UtcTicks, (now + idleTimeout).ToUnixTimeMilliseconds(), 5000, defaults.MaxPayloadBytes, 0, 1, "vname", "\"iris\"", now.ToUnixTimeMilliseconds(), defaults.MaxKeys];
+            ["000001", (now + idleTimeout).UtcTicks, (now + idleTimeout).ToUnixTimeMilliseconds(), 5000, defaults.MaxPayloadBytes, 0, 1, "vname", payload, now.ToUnixTimeMilliseconds(), defaults.MaxKeys];
         if ((long)await db.ScriptEvaluateAsync(commit.Hash, ["script:{session}"], Arguments(DateTimeOffset.UtcNow)) != 1)
             throw new InvalidOperationException("The commit script refused the probe's arguments: their layout no longer matches RedisScripts.Commit.");
         app.MapGet("/set", async context =>
