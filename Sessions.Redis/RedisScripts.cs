@@ -208,6 +208,27 @@ internal static class RedisScripts
         """);
 
     /// <summary>
+    /// Applies several requests' changes, each as <see cref="Commit"/> does, in one run (see <see cref="RedisCommitBatcher"/>).
+    /// KEYS: each commit's keys in turn; ARGV: for each commit, its key count, its argument count, then its arguments.
+    /// Returns one answer per commit, in order: what <see cref="Commit"/> returns, or {error message} when a Redis
+    /// command failed inside that commit (caught there, so the others go on; a commit writes nothing before its checks
+    /// passed, and its writes are its last commands).
+    /// </summary>
+    public static readonly RedisScript CommitMany = new("local function commit(KEYS, ARGV)\n" + Commit.Text + """
+
+        end
+        local answers, k, a = {}, 0, 1
+        while a <= #ARGV do
+          local keyCount, argCount = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+          local ok, answer = pcall(commit, {unpack(KEYS, k + 1, k + keyCount)}, {unpack(ARGV, a + 2, a + 1 + argCount)})
+          if not ok then answer = {type(answer) == 'table' and answer.err or tostring(answer)} end
+          answers[#answers + 1] = answer
+          k, a = k + keyCount, a + 2 + argCount
+        end
+        return answers
+        """);
+
+    /// <summary>
     /// Moves the deadlines of an existing session. KEYS[1] the key; ARGV: absolute ticks, absolute Unix ms (both empty for
     /// none), idle ticks, idle Unix ms, PEXPIREAT milliseconds. Returns 0 when the key is gone; else the user the session
     /// is signed in as (its index entry moves too), or 1.
@@ -289,7 +310,7 @@ internal static class RedisScripts
         """);
 
     /// <summary>Every script, for tests that preload the script cache and for the health check.</summary>
-    public static IReadOnlyList<RedisScript> All => [Commit, UpdateExpiration, Destroy, Take, Place, .. RedisUserIndex.Scripts];
+    public static IReadOnlyList<RedisScript> All => [Commit, CommitMany, UpdateExpiration, Destroy, Take, Place, .. RedisUserIndex.Scripts];
 }
 
 /// <summary>A Lua script and its SHA-1, for <c>EVALSHA</c> with an <c>EVAL</c> fallback.</summary>

@@ -36,6 +36,8 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
     private readonly TimeSpan _timeout;
     private readonly long _slackMilliseconds;
     private readonly RedisSessionEvents _events;
+    private RedisCommitBatcher? _grouper;
+    private int _grouping; // 0 until a server answered, then 1 (one standalone server: commits go in groups) or -1
     private int _disposed;
 
     /// <summary>Creates a database on a multiplexer the application owns (and disposes).</summary>
@@ -396,7 +398,7 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             Task<RedisResult>? evaluation = null;
             try
             {
-                evaluation = db.ScriptEvaluateAsync(RedisScripts.Commit.Hash, keys, argv);
+                evaluation = Grouper(db) is { } grouper ? grouper.CommitAsync(keys, argv) : db.ScriptEvaluateAsync(RedisScripts.Commit.Hash, keys, argv);
                 result = await Honouring(evaluation, cancellationToken).ConfigureAwait(false);
             }
             catch (RedisServerException e) when (IsNoScript(e))
@@ -432,6 +434,37 @@ public sealed partial class RedisSessionDatabase : ISessionDatabase, ISessionCou
             -3 => throw new SessionLimitExceededException($"The session would hold more than SessionChanges.MaxKeys ({changes.MaxKeys}) keys (values and flashes); nothing was written."),
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// The group committer (see <see cref="RedisCommitBatcher"/>), on a connection to standalone servers only; decided
+    /// once a server answered, and <see langword="null"/> before that, in a cluster or behind a proxy.
+    /// </summary>
+    private RedisCommitBatcher? Grouper(IDatabase db)
+    {
+        var grouping = Volatile.Read(ref _grouping);
+        if (grouping != 0)
+            return grouping > 0 && _grouper!.Grouping ? _grouper : null;
+        var multiplexer = db.Multiplexer;
+        if (!multiplexer.IsConnected)
+            return null;
+        foreach (var server in multiplexer.GetServers())
+        {
+            if (!server.IsConnected)
+                continue; // its kind is not known yet; a cluster's other nodes tell
+            if (server.ServerType != ServerType.Standalone)
+            {
+                grouping = -1;
+                break;
+            }
+            grouping = 1;
+        }
+        if (grouping == 0)
+            return null;
+        if (grouping > 0)
+            Interlocked.CompareExchange(ref _grouper, new RedisCommitBatcher(db), null);
+        Volatile.Write(ref _grouping, grouping);
+        return grouping > 0 ? _grouper : null;
     }
 
     private Task<RedisResult> CommitGuardedAsync(RedisKey[] keys, RedisValue[] argv, IndexUpdate? index, CancellationToken cancellationToken) =>

@@ -17,7 +17,7 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
     private protected RedisTarget Target => _target ?? throw new InvalidOperationException("The server did not start.");
 
     /// <summary>The prefix of the current test's database.</summary>
-    protected string Prefix { get; private set; } = "";
+    protected string Prefix { get; set; } = "";
 
     /// <summary>The database under test.</summary>
     protected RedisSessionDatabase Redis => (RedisSessionDatabase)Database;
@@ -33,7 +33,7 @@ public abstract partial class RedisDatabaseTests : SessionDatabaseContract
     protected override ISessionDatabase CreateDatabase() => CreateDatabase(new RedisSessionOptions { TimeProvider = Time });
 
     /// <summary>A database on the shared multiplexer with a fresh prefix (the options' prefix is replaced).</summary>
-    protected RedisSessionDatabase CreateDatabase(RedisSessionOptions options)
+    protected virtual RedisSessionDatabase CreateDatabase(RedisSessionOptions options)
     {
         Prefix = options.KeyPrefix = $"t{Guid.NewGuid():N}:";
         return new RedisSessionDatabase(Target.Connection, options);

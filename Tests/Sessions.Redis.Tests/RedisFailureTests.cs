@@ -114,6 +114,50 @@ public sealed class RedisFailureTests
     }
 
     [Test]
+    public async Task StalledRedis_FiftyCommitsAtOnce_AllGiveUpAfterAboutOneTimeout_AndApplyWhenRetriedAfterItResumes()
+    {
+        var redis = Track(RedisProcess.Start(LoopbackPorts.Free()));
+        var database = Track(new RedisSessionDatabase($"127.0.0.1:{redis.Port}", new RedisSessionOptions { OperationTimeout = Timeout }));
+        var manager = Track(new SessionManager(new SessionConfig { Database = database }));
+        var ids = new List<string>();
+        for (var i = 0; i < 50; i++)
+        {
+            var created = await manager.StartAsync(new TestCarrier());
+            created.Set("n", i);
+            await created.CommitAsync();
+            ids.Add(created.Id);
+        }
+        // Write-only requests: the first commit goes at once, the others wait for it and would go as one group.
+        var sessions = ids.Select(id => manager.StartDeferred(new TestCarrier($"{SessionConfig.DefaultCookieName}={id}"))).ToList();
+        foreach (var session in sessions)
+            session.Set("after", "stall");
+
+        redis.Pause();
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var commits = sessions.Select(s => s.CommitAsync().AsTask()).ToArray();
+            for (var i = 0; i < commits.Length; i++)
+                await FailsAsync(() => commits[i], ids[i]);
+            await TestContext.Out.WriteLineAsync($"50 concurrent stalled commits all failed after {stopwatch.Elapsed.TotalMilliseconds:0} ms");
+            stopwatch.Elapsed.Should().BeLessThan(Bound + TimeSpan.FromMilliseconds(500), "a commit waiting behind one that timed out fails with it");
+        }
+        finally
+        {
+            redis.Resume();
+        }
+
+        await EventuallyAsync(() => database.LoadAsync(ids[0], CancellationToken.None).AsTask());
+        await Task.WhenAll(sessions.Select(s => s.CommitAsync().AsTask())); // each failed change is still pending
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var reloaded = await manager.StartAsync(new TestCarrier($"{SessionConfig.DefaultCookieName}={ids[i]}"));
+            reloaded.GetInt32("n").Should().Be(i);
+            reloaded.GetString("after").Should().Be("stall");
+        }
+    }
+
+    [Test]
     public async Task KilledRedis_FailsWithTheTypedException_AndTheDatabaseWorksAgainAfterRedisRestarts()
     {
         var port = LoopbackPorts.Free();
