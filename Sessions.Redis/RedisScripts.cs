@@ -214,16 +214,18 @@ internal static class RedisScripts
     /// command failed inside that commit (caught there, so the others go on; a commit writes nothing before its checks
     /// passed, and its writes are its last commands).
     /// </summary>
-    public static readonly RedisScript CommitMany = new("local function commit(KEYS, ARGV)\n" + Commit.Text + """
+    public static readonly RedisScript CommitMany = new("local function commit(k, o)\n"
+        + Commit.Text.Replace("KEYS[", "KEYS[k + ").Replace("ARGV[", "ARGV[o + ") // each commit reads its own slice, in place
+        + """
 
         end
-        local answers, k, a = {}, 0, 1
-        while a <= #ARGV do
-          local keyCount, argCount = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-          local ok, answer = pcall(commit, {unpack(KEYS, k + 1, k + keyCount)}, {unpack(ARGV, a + 2, a + 1 + argCount)})
+        local answers, k, o = {}, 0, 0
+        while o < #ARGV do
+          local keyCount, argCount = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])
+          local ok, answer = pcall(commit, k, o + 2)
           if not ok then answer = {type(answer) == 'table' and answer.err or tostring(answer)} end
           answers[#answers + 1] = answer
-          k, a = k + keyCount, a + 2 + argCount
+          k, o = k + keyCount, o + 2 + argCount
         end
         return answers
         """);
